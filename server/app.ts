@@ -1,0 +1,220 @@
+import { readFileSync } from 'node:fs';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { DestinationStream, LoggerOptions } from 'pino';
+import { Sessions } from './auth/sessions.js';
+import { IssuerRegistry } from './credentials/issuer.js';
+import { SigningKeys } from './credentials/signing-keys.js';
+import { TokenIssuer } from './credentials/token-issuer.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrations.js';
+import type { Domain } from './domain/context.js';
+import { dueTasks, nextDeadline } from './domain/due.js';
+import { Grants } from './domain/grants.js';
+import { Requests } from './domain/requests.js';
+import { UnitOfWork } from './domain/work.js';
+import { EventHub } from './events/hub.js';
+import { decodeNotice, NOTIFY_CHANNEL } from './events/types.js';
+import type { RouteContext } from './http/context.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { loginRoute, sessionRoutes } from './http/routes/auth.js';
+import { auditRoutes } from './http/routes/audit.js';
+import { catalogRoutes } from './http/routes/catalog.js';
+import { eventRoutes } from './http/routes/events.js';
+import { grantRoutes } from './http/routes/grants.js';
+import { requestRoutes } from './http/routes/requests.js';
+import { serviceRoutes } from './http/routes/service.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { Metrics } from './ops/metrics.js';
+import type { Policy } from './policy/types.js';
+import { Scheduler } from './scheduler/scheduler.js';
+
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface ServiceOptions {
+  readonly policy: Policy;
+  /** postgres://… for PostgreSQL; null for PGlite. */
+  readonly databaseUrl: string | null;
+  /** PGlite's data folder; null keeps PGlite in memory (tests). */
+  readonly dataDir: string | null;
+  readonly clock?: Clock;
+  /** The URL clients use; the tokens' `iss`. Defaults to the policy's, then to the listening address. */
+  readonly publicUrl?: string;
+  readonly heartbeatMs?: number;
+  /** Pino options, or a stream to log to (tests capture logs this way); false for silence. */
+  readonly logger?: LoggerOptions | { stream: DestinationStream; level?: string } | false;
+  readonly trustProxy?: boolean;
+  readonly databasePoolSize?: number;
+}
+
+export interface TimeboxService {
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  readonly scheduler: Scheduler;
+  readonly hub: EventHub;
+  readonly clock: Clock;
+  /** Listens and returns the base URL. */
+  listen(port: number, host: string): Promise<string>;
+  /** Drains: stops the schedule, ends event streams, finishes requests in flight, closes the database. */
+  close(): Promise<void>;
+}
+
+// Whatever the caller logs, these never reach the log.
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.password',
+  '*.token',
+  '*.otp',
+  '*.secret',
+  '*.totpSecret',
+  '*.passwordHash',
+];
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function createService(options: ServiceOptions): Promise<TimeboxService> {
+  const clock = options.clock ?? systemClock;
+  const { policy } = options;
+  const app = Fastify({
+    logger: options.logger === false ? false : { ...(options.logger ?? {}), redact: REDACTED_PATHS },
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: options.trustProxy ?? false,
+    // Streams stay open until the server ends them; a close must not wait for them forever.
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  const db = await openDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir,
+    logger: app.log,
+    ...(options.databasePoolSize === undefined ? {} : { poolSize: options.databasePoolSize }),
+  });
+  try {
+    await migrate(db, clock.now());
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+
+  const metrics = new Metrics(db);
+  const uow = new UnitOfWork(db, clock);
+  const domain: Domain = { policy, db, uow, metrics };
+  const keys = new SigningKeys(db, clock, policy.service.signingKeyRotationSeconds);
+  let publicUrl = options.publicUrl ?? policy.service.publicUrl;
+  const issuers = new IssuerRegistry(new TokenIssuer(keys, clock, () => publicUrl ?? 'http://localhost'));
+  const hub = new EventHub(db, clock, options.heartbeatMs ?? 15_000, metrics);
+  const scheduler = new Scheduler(clock, dueTasks(domain), () => nextDeadline(db), app.log);
+  uow.onDeadline((deadline) => {
+    scheduler.consider(deadline);
+  });
+  const unlisten = await db.listen(
+    NOTIFY_CHANNEL,
+    (payload) => {
+      const notice = decodeNotice(payload);
+      if (!notice) return;
+      hub.onNotice(notice);
+      if (notice.deadline !== null) scheduler.consider(notice.deadline);
+    },
+    () => {
+      hub.catchUpAll();
+      void scheduler.start();
+    },
+  );
+
+  const context: RouteContext = {
+    policy,
+    db,
+    clock,
+    metrics,
+    sessions: new Sessions(policy, db, uow, clock, metrics),
+    requests: new Requests(domain),
+    grants: new Grants(domain, issuers, clock),
+    hub,
+    keys,
+    version: VERSION,
+  };
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  app.addHook('onRequest', async (request) => {
+    request.session = null;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    // Clients correct their countdowns by the server's clock: it must be the clock the service uses.
+    void reply.header('date', new Date(clock.now()).toUTCString());
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Timebox grant API',
+        version: VERSION,
+        description:
+          'Just-in-time access: requests, approvals, expiring grants, credentials, live events and audit.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(serviceRoutes(context));
+  await app.register(loginRoute(context));
+  await app.register(async (authenticated) => {
+    // onRequest runs before the body is read: an unauthenticated caller never gets its body parsed.
+    authenticated.addHook('onRequest', async (request) => {
+      request.session = await context.sessions.authenticate(request.headers.authorization);
+    });
+    await authenticated.register(sessionRoutes(context));
+    await authenticated.register(catalogRoutes(context));
+    await authenticated.register(requestRoutes(context));
+    await authenticated.register(grantRoutes(context));
+    await authenticated.register(eventRoutes(context));
+    await authenticated.register(auditRoutes(context));
+  });
+  await app.ready();
+
+  // Whatever fell due while the service was down is handled before the first client is served.
+  await scheduler.start();
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    db,
+    scheduler,
+    hub,
+    clock,
+    async listen(port, host) {
+      const address = await app.listen({ port, host });
+      publicUrl ??= address;
+      return address;
+    },
+    close() {
+      closing ??= (async () => {
+        await scheduler.stop();
+        hub.close();
+        await app.close();
+        await unlisten();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}

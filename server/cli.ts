@@ -1,0 +1,157 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { createService } from './app.js';
+import { hashPassword } from './auth/passwords.js';
+import { loadPolicyFile, PolicyError } from './config/load.js';
+import { demoPolicy } from './demo/demo.js';
+
+const USAGE = `Timebox grant service
+
+  npm run server -- [options]            run the service
+  npm run server -- hash-password        read a password on stdin, print its hash for the policy file
+
+Options (and the environment variables that set them):
+  --port <n>         TIMEBOX_PORT          port to listen on (8787)
+  --host <address>   TIMEBOX_HOST          address to listen on (127.0.0.1)
+  --data <dir>       TIMEBOX_DATA          PGlite data folder (./.timebox/data)
+  --config <file>    TIMEBOX_CONFIG        policy file (./timebox.yaml)
+  --demo             TIMEBOX_DEMO=1        run the demo organisation instead of a policy file
+  --public-url <url> TIMEBOX_PUBLIC_URL    the URL clients use (the tokens' issuer)
+                     DATABASE_URL          postgres://… to use PostgreSQL instead of PGlite
+                     TIMEBOX_DEMO_PASSWORD every demo user's password (demo)
+                     TIMEBOX_LOG_LEVEL     trace, debug, info, warn or error (info)
+  --help`;
+
+class UsageError extends Error {}
+
+interface Settings {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly configFile: string;
+  readonly demo: boolean;
+  readonly publicUrl: string | undefined;
+  readonly databaseUrl: string | null;
+}
+
+function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      config: { type: 'string' },
+      demo: { type: 'boolean' },
+      'public-url': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const portText = values.port ?? env.TIMEBOX_PORT ?? '8787';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65_535)
+    throw new UsageError(`--port must be a number from 0 to 65535, not "${portText}".`);
+  const databaseUrl = env.DATABASE_URL?.trim() ? env.DATABASE_URL.trim() : null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new UsageError('DATABASE_URL must be a postgres:// or postgresql:// URL.');
+  }
+  const demo = values.demo ?? ['1', 'true'].includes(env.TIMEBOX_DEMO ?? '');
+  const config = values.config ?? env.TIMEBOX_CONFIG;
+  if (demo && config) throw new UsageError('Choose --demo or --config, not both.');
+  const publicUrl = values['public-url'] ?? env.TIMEBOX_PUBLIC_URL;
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(publicUrl)) {
+    throw new UsageError(`--public-url must be an http or https URL, not "${publicUrl}".`);
+  }
+  return {
+    port,
+    host: values.host ?? env.TIMEBOX_HOST ?? '127.0.0.1',
+    dataDir: resolve(values.data ?? env.TIMEBOX_DATA ?? '.timebox/data'),
+    configFile: resolve(config ?? 'timebox.yaml'),
+    demo,
+    publicUrl: publicUrl?.replace(/\/+$/, ''),
+    databaseUrl,
+  };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'hash-password') {
+    const password = await readStdin();
+    if (password.length < 8) throw new UsageError('Choose a password of at least 8 characters.');
+    process.stdout.write(`${await hashPassword(password)}\n`);
+    return;
+  }
+  const settings = readSettings(argv, process.env);
+  const logger = pino({ level: process.env.TIMEBOX_LOG_LEVEL ?? 'info' });
+  const policy = settings.demo
+    ? await demoPolicy(process.env.TIMEBOX_DEMO_PASSWORD ?? 'demo', process.env)
+    : loadPolicyFile(settings.configFile, process.env);
+  const service = await createService({
+    policy,
+    databaseUrl: settings.databaseUrl,
+    dataDir: settings.databaseUrl ? null : settings.dataDir,
+    logger: { level: logger.level },
+    ...(settings.publicUrl === undefined ? {} : { publicUrl: settings.publicUrl }),
+  });
+  const url = await service.listen(settings.port, settings.host);
+  logger.info(
+    { url, db: service.db.kind, policy: settings.demo ? 'demo' : settings.configFile },
+    `Timebox is listening on ${url}${settings.demo ? ' with the demo organisation (alice, dave, bob, carol, admin)' : ''}`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without draining');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'draining: finishing requests in flight, then stopping');
+    service.close().then(
+      () => {
+        logger.info('stopped cleanly');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'failed to stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    stop('SIGINT');
+  });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof PolicyError || error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(
+    `Timebox could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { parseDuration } from '../lib/duration.js';
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'expected a lowercase slug of letters, digits and dashes' });
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const seconds = parseDuration(value);
+  if (seconds === null) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a duration such as "90s", "15m", "1h30m", "7d" or a whole number of seconds',
+    });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+/** A secret is never written into the policy: it is named by an environment variable or a file. */
+export const secretReference = z.union([
+  z.strictObject({
+    env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' }),
+  }),
+  z.strictObject({ file: z.string().min(1) }),
+]);
+
+const approvers = z
+  .strictObject({ groups: z.array(slug).default([]), users: z.array(slug).default([]) })
+  .refine((value) => value.groups.length + value.users.length > 0, {
+    error: 'expected at least one group or user',
+  });
+
+const stage = z
+  .strictObject({
+    name: z.string().min(1).max(60),
+    approvers,
+    count: z.int().min(1).default(1),
+    escalateAfter: duration.optional(),
+    escalateTo: approvers.optional(),
+  })
+  .refine((value) => (value.escalateAfter === undefined) === (value.escalateTo === undefined), {
+    error: 'expected escalateAfter and escalateTo together, or neither',
+  });
+
+const approval = z.union([
+  z.literal('auto'),
+  z.discriminatedUnion(
+    'mode',
+    [
+      z.strictObject({ mode: z.literal('auto') }),
+      z.strictObject({ mode: z.literal('any'), approvers }),
+      z.strictObject({ mode: z.literal('quorum'), count: z.int().min(2), approvers }),
+      z.strictObject({ mode: z.literal('chain'), stages: z.array(stage).min(1).max(10) }),
+    ],
+    { error: 'expected "auto" or an object whose mode is auto, any, quorum or chain' },
+  ),
+]);
+
+const role = z.strictObject({
+  description: z.string().max(500).default(''),
+  requesters: z.array(slug).min(1, { error: 'expected at least one group that may request this role' }),
+  duration: z.strictObject({ min: duration, default: duration, max: duration }),
+  reasonRequired: z.boolean().default(true),
+  ticketPattern: z.string().min(1).max(200).optional(),
+  approval,
+  seats: z.int().min(1).optional(),
+  pendingTimeout: duration.default(24 * 3600),
+  allowSelfApproval: z.boolean().default(false),
+});
+
+const resource = z.strictObject({
+  name: z.string().min(1).max(100),
+  kind: slug,
+  description: z.string().max(1000).default(''),
+  roles: z.record(slug, role).refine((roles) => Object.keys(roles).length > 0, {
+    error: 'expected at least one role',
+  }),
+});
+
+const user = z.strictObject({
+  displayName: z.string().min(1).max(100),
+  passwordHash: z.string().regex(/^scrypt:\d+:\d+:\d+:[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$/, {
+    error: 'expected a hash made by `npm run server -- hash-password`',
+  }),
+  totpSecret: secretReference.optional(),
+  groups: z.array(slug).default([]),
+  admin: z.boolean().default(false),
+});
+
+const rateWindow = z.strictObject({ attempts: z.int().min(1), window: duration });
+
+const service = z.strictObject({
+  publicUrl: z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }).optional(),
+  tokenTtl: duration.default(8 * 3600),
+  reminders: z.array(duration).max(10).default([600, 60]),
+  signingKeyRotation: duration.default(30 * 86_400),
+  loginLimits: z
+    .strictObject({
+      perAccount: rateWindow.default({ attempts: 5, window: 900 }),
+      perAddress: rateWindow.default({ attempts: 30, window: 60 }),
+    })
+    .prefault({}),
+});
+
+export const policyFileSchema = z.strictObject({
+  version: z.literal(1, { error: 'expected version: 1' }),
+  service: service.prefault({}),
+  groups: z.record(slug, z.strictObject({ description: z.string().max(500).default('') })),
+  users: z.record(slug, user),
+  resources: z.record(slug, resource),
+});
+
+export type PolicyFile = z.output<typeof policyFileSchema>;
+export type SecretReference = z.output<typeof secretReference>;

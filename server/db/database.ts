@@ -1,0 +1,189 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** Something that runs SQL: the database itself, or one open transaction. */
+export interface Sql {
+  query<Row extends object>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+/**
+ * The service's database, PGlite (embedded) or PostgreSQL, behind one interface. The SQL we write runs on
+ * both: PGlite is PostgreSQL compiled to WebAssembly, so row locks, advisory locks and LISTEN/NOTIFY behave
+ * the same, only with a single connection.
+ */
+export interface Database extends Sql {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `work` in a transaction; retried when PostgreSQL picks it as a deadlock or serialisation victim. */
+  transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Delivers every NOTIFY on `channel`, from this process and (on PostgreSQL) every other one. NOTIFY is
+   * transactional, so a message arrives only once its transaction has committed. `onReconnect` runs after
+   * a lost listening connection is back, when messages may have been missed.
+   */
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onReconnect: () => void,
+  ): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseLogger {
+  warn(details: object, message: string): void;
+}
+
+export async function openDatabase(options: {
+  databaseUrl: string | null;
+  /** PGlite's folder; null keeps it in memory. */
+  dataDir: string | null;
+  logger: DatabaseLogger;
+  poolSize?: number;
+}): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.logger, options.poolSize ?? 10);
+  return openPglite(options.dataDir);
+}
+
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+const MAX_TRANSACTION_ATTEMPTS = 4;
+
+async function openPglite(dataDir: string | null): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir ?? undefined);
+  const over = (connection: Pick<PGlite, 'query' | 'exec'>): Sql => ({
+    async query<Row extends object>(text: string, params?: readonly unknown[]) {
+      return (await connection.query<Row>(text, params ? [...params] : undefined)).rows;
+    },
+    exec: async (script) => {
+      await connection.exec(script);
+    },
+  });
+  return {
+    kind: 'pglite',
+    ...over(db),
+    transaction: (work) => db.transaction((tx) => work(over(tx))),
+    async listen(channel, onMessage) {
+      // One process owns a PGlite database, so the connection is never lost and nothing needs resyncing.
+      const unlisten = await db.listen(channel, onMessage);
+      return unlisten;
+    },
+    close: () => db.close(),
+  };
+}
+
+function openPostgres(databaseUrl: string, logger: DatabaseLogger, poolSize: number): Database {
+  // int8 (counts, sequence numbers) arrive as strings by default; ours stay far below 2^53.
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(pg.types.builtins.INT8, 'text', Number);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types });
+  pool.on('error', (error) => {
+    logger.warn({ err: error }, 'an idle database connection failed');
+  });
+  const listeners: (() => Promise<void>)[] = [];
+
+  return {
+    kind: 'postgres',
+    async query<Row extends object>(text: string, params?: readonly unknown[]) {
+      return rowsOf<Row>(await pool.query(text, params ? [...params] : undefined));
+    },
+    async exec(script) {
+      await pool.query(script);
+    },
+    async transaction(work) {
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await work({
+            query: async <Row extends object>(text: string, params?: readonly unknown[]) =>
+              rowsOf<Row>(await client.query(text, params ? [...params] : undefined)),
+            exec: async (script) => {
+              await client.query(script);
+            },
+          });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          const sqlState = error instanceof Error && 'code' in error ? String(error.code) : '';
+          if (!RETRYABLE_SQLSTATES.has(sqlState) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+        } finally {
+          client.release();
+        }
+      }
+    },
+    async listen(channel, onMessage, onReconnect) {
+      const listener = new ChannelListener(databaseUrl, channel, onMessage, onReconnect, logger, types);
+      await listener.connect();
+      listeners.push(() => listener.close());
+      return () => listener.close();
+    },
+    async close() {
+      await Promise.all(listeners.map((close) => close()));
+      await pool.end();
+    },
+  };
+}
+
+/** Rows are shaped by the SQL that selected them; the caller names that shape. */
+function rowsOf<Row extends object>(result: pg.QueryResult): Row[] {
+  return result.rows as Row[];
+}
+
+/** A dedicated connection that LISTENs, and comes back with backoff when the database drops it. */
+class ChannelListener {
+  private client: pg.Client | null = null;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly channel: string,
+    private readonly onMessage: (payload: string) => void,
+    private readonly onReconnect: () => void,
+    private readonly logger: DatabaseLogger,
+    private readonly types: pg.TypeOverrides,
+  ) {}
+
+  async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, types: this.types });
+    client.on('notification', (message) => {
+      if (message.channel === this.channel && message.payload !== undefined) this.onMessage(message.payload);
+    });
+    client.on('error', (error) => {
+      this.logger.warn({ err: error, channel: this.channel }, 'the LISTEN connection failed; reconnecting');
+      void client.end().catch(() => undefined);
+      this.scheduleReconnect(1);
+    });
+    await client.connect();
+    await client.query(`LISTEN ${pg.escapeIdentifier(this.channel)}`);
+    this.client = client;
+  }
+
+  private scheduleReconnect(attempt: number): void {
+    if (this.closed || this.retryTimer) return;
+    this.client = null;
+    const delayMs = Math.min(30_000, 250 * 2 ** (attempt - 1));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect().then(
+        () => {
+          this.onReconnect();
+        },
+        () => {
+          this.scheduleReconnect(attempt + 1);
+        },
+      );
+    }, delayMs);
+    this.retryTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.client?.end().catch(() => undefined);
+    this.client = null;
+  }
+}

@@ -1,0 +1,177 @@
+import type { Database } from './database.js';
+
+interface Migration {
+  readonly id: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * The schema, as an append-only list: a released migration is never edited, a change is a new entry.
+ * Every statement runs on PGlite and PostgreSQL alike. Times are `timestamptz` written from the
+ * service's injected clock, never from SQL's now(), so tests control them.
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE requests (
+        id text PRIMARY KEY,
+        requester_id text NOT NULL,
+        resource_id text NOT NULL,
+        role text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('access', 'extension')),
+        extends_grant_id text,
+        duration_seconds integer NOT NULL CHECK (duration_seconds > 0),
+        reason text NOT NULL,
+        ticket text,
+        status text NOT NULL CHECK (status IN ('pending', 'queued', 'approved', 'denied', 'cancelled', 'lapsed')),
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        stage_index integer,
+        stage_escalated boolean NOT NULL DEFAULT false,
+        escalates_at timestamptz,
+        deciders text[] NOT NULL DEFAULT '{}',
+        asked text[] NOT NULL DEFAULT '{}',
+        decisions jsonb NOT NULL DEFAULT '[]',
+        grant_id text,
+        queued_at timestamptz
+      );
+      CREATE INDEX requests_by_requester ON requests (requester_id, created_at DESC, id DESC);
+      CREATE INDEX requests_open_by_role ON requests (requester_id, resource_id, role) WHERE status IN ('pending', 'queued');
+      CREATE INDEX requests_lapse_due ON requests (expires_at) WHERE status IN ('pending', 'queued');
+      CREATE INDEX requests_escalation_due ON requests (escalates_at) WHERE status = 'pending' AND escalates_at IS NOT NULL;
+      CREATE INDEX requests_seat_queue ON requests (resource_id, role, queued_at, id) WHERE status = 'queued';
+      CREATE INDEX requests_by_created ON requests (created_at DESC, id DESC);
+      CREATE INDEX requests_awaiting_decider ON requests USING gin (deciders) WHERE status = 'pending';
+
+      CREATE TABLE grants (
+        id text PRIMARY KEY,
+        request_id text NOT NULL REFERENCES requests (id),
+        user_id text NOT NULL,
+        resource_id text NOT NULL,
+        role text NOT NULL,
+        status text NOT NULL CHECK (status IN ('active', 'expired', 'revoked')),
+        starts_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        ended_at timestamptz,
+        end_reason text,
+        ended_by text,
+        next_reminder_at timestamptz
+      );
+      CREATE INDEX grants_expiry_due ON grants (expires_at) WHERE status = 'active';
+      CREATE INDEX grants_reminder_due ON grants (next_reminder_at) WHERE status = 'active' AND next_reminder_at IS NOT NULL;
+      CREATE INDEX grants_by_user ON grants (user_id, starts_at DESC, id DESC);
+      CREATE INDEX grants_by_started ON grants (starts_at DESC, id DESC);
+      CREATE INDEX grants_active_by_role ON grants (resource_id, role) WHERE status = 'active';
+
+      CREATE TABLE sessions (
+        token_hash text PRIMARY KEY,
+        user_id text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz
+      );
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+      CREATE TABLE totp_steps (
+        user_id text PRIMARY KEY,
+        last_step bigint NOT NULL
+      );
+
+      CREATE TABLE idempotency_keys (
+        user_id text NOT NULL,
+        key text NOT NULL,
+        fingerprint text NOT NULL,
+        status_code integer,
+        response jsonb,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (user_id, key)
+      );
+      CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+
+      CREATE TABLE signing_keys (
+        kid text PRIMARY KEY,
+        alg text NOT NULL,
+        public_jwk jsonb NOT NULL,
+        private_jwk jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        retired_at timestamptz,
+        last_token_expires_at timestamptz
+      );
+
+      CREATE TABLE event_heads (
+        user_id text PRIMARY KEY,
+        seq bigint NOT NULL
+      );
+      CREATE TABLE events (
+        user_id text NOT NULL,
+        seq bigint NOT NULL,
+        type text NOT NULL,
+        data jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (user_id, seq)
+      );
+      CREATE INDEX events_by_age ON events (created_at);
+
+      CREATE TABLE audit_log (
+        seq bigint PRIMARY KEY,
+        at timestamptz NOT NULL,
+        actor_id text,
+        action text NOT NULL,
+        subject_type text NOT NULL,
+        subject_id text NOT NULL,
+        data jsonb NOT NULL,
+        prev_hash text NOT NULL,
+        hash text NOT NULL
+      );
+      -- The head of the chain, updated in the same transaction as every append: it serialises appends
+      -- and lets verification notice rows deleted from the end.
+      CREATE TABLE audit_head (
+        id integer PRIMARY KEY CHECK (id = 1),
+        seq bigint NOT NULL,
+        hash text NOT NULL
+      );
+      INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, repeat('0', 64));
+
+      CREATE FUNCTION timebox_audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'audit_log is append-only: % is refused', TG_OP;
+      END
+      $$;
+      CREATE TRIGGER audit_log_no_update_or_delete BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION timebox_audit_is_append_only();
+      CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+        FOR EACH STATEMENT EXECUTE FUNCTION timebox_audit_is_append_only();
+    `,
+  },
+];
+
+/**
+ * Brings the schema up to date. Several instances may start at once on one PostgreSQL: the advisory
+ * lock makes the others wait and then find nothing left to do.
+ */
+export async function migrate(db: Database, now: number): Promise<number[]> {
+  return db.transaction(async (sql) => {
+    await sql.query(`SELECT pg_advisory_xact_lock(hashtext('timebox:migrate'))`);
+    await sql.query(`CREATE TABLE IF NOT EXISTS timebox_migrations (
+      id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`);
+    const done = new Set(
+      (await sql.query<{ id: number }>('SELECT id FROM timebox_migrations')).map((row) => row.id),
+    );
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.id)) continue;
+      await sql.exec(migration.sql);
+      await sql.query('INSERT INTO timebox_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
+        migration.id,
+        migration.name,
+        new Date(now),
+      ]);
+      applied.push(migration.id);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,272 @@
+import type { Sql } from '../db/database.js';
+import type { RequestView } from '../http/schemas.js';
+import { conflict } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { extensionHeadroomSeconds, nextReminderAt } from '../policy/engine.js';
+import { assertGrantMove, assertRequestMove } from './lifecycle.js';
+import { roleOf, type Domain } from './context.js';
+import type { GrantEndReason, GrantRecord, RequestRecord } from './records.js';
+import {
+  findGrant,
+  insertGrant,
+  lockSeatPool,
+  queuePositions,
+  seatsInUse,
+  updateGrant,
+  updateRequest,
+} from './store.js';
+import { toGrantView, toRequestView } from './views.js';
+import type { Work } from './work.js';
+
+/**
+ * Grant-side state changes, shared by every path that causes them: a request approved by policy or by
+ * people, a seat freeing up, an extension, expiry, relinquish and revoke.
+ */
+
+/** A request as the API shows it, with its place in its seat pool's line when queued. */
+export async function viewRequest(domain: Domain, sql: Sql, request: RequestRecord): Promise<RequestView> {
+  const positions = await queuePositions(sql, [request]);
+  return toRequestView(domain.policy, request, positions.get(request.id) ?? null);
+}
+
+/** Tells the requester and everyone asked to decide that a request changed. */
+export async function announceRequest(domain: Domain, work: Work, request: RequestRecord): Promise<void> {
+  work.emit(
+    [request.requester_id, ...request.asked],
+    'request.updated',
+    await viewRequest(domain, work.sql, request),
+  );
+}
+
+/**
+ * Turns an approved access request into an active grant, or queues it when its role's seats are all
+ * taken. The seat pool's lock makes the count and the insert one step across all instances.
+ */
+export async function activateOrQueue(
+  domain: Domain,
+  work: Work,
+  request: RequestRecord,
+): Promise<RequestRecord> {
+  const role = roleOf(domain.policy, request);
+  if (role.seats !== null) {
+    await lockSeatPool(work.sql, request.resource_id, request.role);
+    if ((await seatsInUse(work.sql, request.resource_id, request.role)) >= role.seats) {
+      if (request.status === 'queued') return request;
+      assertRequestMove(request, 'queued', 'queued');
+      const queued = await updateRequest(work.sql, request.id, {
+        status: 'queued',
+        queued_at: new Date(work.now),
+        expires_at: new Date(work.now + role.pendingTimeoutSeconds * 1000),
+        deciders: [],
+        escalates_at: null,
+        updated_at: new Date(work.now),
+      });
+      work.audit({
+        actorId: null,
+        action: 'request.queued',
+        subjectType: 'request',
+        subjectId: request.id,
+        data: { seats: role.seats },
+      });
+      work.wake(queued.expires_at);
+      await announceRequest(domain, work, queued);
+      return queued;
+    }
+  }
+  assertRequestMove(request, 'approved', 'approved');
+  const startsAt = work.now;
+  const expiresAt = startsAt + request.duration_seconds * 1000;
+  const reminderAt = nextReminderAt(
+    domain.policy.service.reminderLeadsSeconds,
+    startsAt,
+    expiresAt,
+    work.now,
+  );
+  const grant: GrantRecord = {
+    id: newId('grt'),
+    request_id: request.id,
+    user_id: request.requester_id,
+    resource_id: request.resource_id,
+    role: request.role,
+    status: 'active',
+    starts_at: new Date(startsAt),
+    expires_at: new Date(expiresAt),
+    ended_at: null,
+    end_reason: null,
+    ended_by: null,
+    next_reminder_at: reminderAt === null ? null : new Date(reminderAt),
+  };
+  await insertGrant(work.sql, grant);
+  const approved = await updateRequest(work.sql, request.id, {
+    status: 'approved',
+    grant_id: grant.id,
+    deciders: [],
+    escalates_at: null,
+    updated_at: new Date(work.now),
+  });
+  work.audit({
+    actorId: null,
+    action: 'grant.activated',
+    subjectType: 'grant',
+    subjectId: grant.id,
+    data: {
+      requestId: request.id,
+      userId: grant.user_id,
+      resourceId: grant.resource_id,
+      role: grant.role,
+      expiresAt: grant.expires_at.toISOString(),
+    },
+  });
+  work.wake(grant.expires_at);
+  work.wake(grant.next_reminder_at);
+  work.emit([grant.user_id], 'grant.activated', toGrantView(domain.policy, grant));
+  await announceRequest(domain, work, approved);
+  return approved;
+}
+
+/** Adds an approved extension's time to its grant, within the role's maximum total duration. */
+export async function applyExtension(
+  domain: Domain,
+  work: Work,
+  request: RequestRecord,
+): Promise<RequestRecord> {
+  const grant =
+    request.extends_grant_id === null ? null : await findGrant(work.sql, request.extends_grant_id, 'lock');
+  if (!grant) throw new Error(`extension request ${request.id} has no grant`);
+  if (grant.status !== 'active') {
+    throw conflict('illegal_transition', `Grant ${grant.id} has ended, so it cannot be extended.`, {
+      status: grant.status,
+    });
+  }
+  const role = roleOf(domain.policy, grant);
+  const headroom = extensionHeadroomSeconds(role, grant.starts_at.getTime(), grant.expires_at.getTime());
+  if (request.duration_seconds > headroom) {
+    throw conflict(
+      'extension_exceeds_maximum',
+      `Grant ${grant.id} can be extended by at most ${headroom} more seconds: its role allows ${role.maxDurationSeconds} seconds in total.`,
+      { maxExtensionSeconds: headroom },
+    );
+  }
+  assertRequestMove(request, 'approved', 'approved');
+  const expiresAt = grant.expires_at.getTime() + request.duration_seconds * 1000;
+  const reminderAt = nextReminderAt(
+    domain.policy.service.reminderLeadsSeconds,
+    grant.starts_at.getTime(),
+    expiresAt,
+    work.now,
+  );
+  const extended = await updateGrant(work.sql, grant.id, {
+    expires_at: new Date(expiresAt),
+    next_reminder_at: reminderAt === null ? null : new Date(reminderAt),
+  });
+  const approved = await updateRequest(work.sql, request.id, {
+    status: 'approved',
+    grant_id: grant.id,
+    deciders: [],
+    escalates_at: null,
+    updated_at: new Date(work.now),
+  });
+  work.audit({
+    actorId: null,
+    action: 'grant.extended',
+    subjectType: 'grant',
+    subjectId: grant.id,
+    data: {
+      requestId: request.id,
+      bySeconds: request.duration_seconds,
+      expiresAt: extended.expires_at.toISOString(),
+    },
+  });
+  work.wake(extended.next_reminder_at);
+  work.emit([grant.user_id], 'grant.extended', toGrantView(domain.policy, extended));
+  await announceRequest(domain, work, approved);
+  return approved;
+}
+
+/**
+ * Ends an active grant. Its pending extensions lapse with it, and when its role has seats the next
+ * requests in line take the freed seat in the same transaction.
+ */
+export async function endGrant(
+  domain: Domain,
+  work: Work,
+  grant: GrantRecord,
+  reason: GrantEndReason,
+  actorId: string | null,
+  comment: string | null,
+): Promise<GrantRecord> {
+  const status = reason === 'expired' ? 'expired' : 'revoked';
+  assertGrantMove(grant, status, reason === 'relinquished' ? 'relinquished' : 'revoked');
+  const ended = await updateGrant(work.sql, grant.id, {
+    status,
+    ended_at: new Date(work.now),
+    end_reason: reason,
+    ended_by: actorId,
+    next_reminder_at: null,
+  });
+  work.audit({
+    actorId,
+    action: `grant.${reason}`,
+    subjectType: 'grant',
+    subjectId: grant.id,
+    data: {
+      userId: grant.user_id,
+      expiresAt: grant.expires_at.toISOString(),
+      ...(comment ? { comment } : {}),
+    },
+  });
+  work.emit([grant.user_id], 'grant.ended', toGrantView(domain.policy, ended));
+  const lagSeconds = (work.now - grant.expires_at.getTime()) / 1000;
+  work.onCommitted(() => {
+    domain.metrics.grantsEnded.inc({ reason });
+    if (reason === 'expired') domain.metrics.revocationLag.observe(Math.max(0, lagSeconds));
+  });
+
+  const extensions = await work.sql.query<RequestRecord>(
+    `SELECT * FROM requests WHERE extends_grant_id = $1 AND status = 'pending' ORDER BY id FOR UPDATE`,
+    [grant.id],
+  );
+  for (const extension of extensions) {
+    const lapsed = await updateRequest(work.sql, extension.id, {
+      status: 'lapsed',
+      deciders: [],
+      escalates_at: null,
+      updated_at: new Date(work.now),
+    });
+    work.audit({
+      actorId: null,
+      action: 'request.lapsed',
+      subjectType: 'request',
+      subjectId: extension.id,
+      data: { because: 'grant ended' },
+    });
+    await announceRequest(domain, work, lapsed);
+  }
+
+  const role = domain.policy.resources.get(grant.resource_id)?.roles.get(grant.role);
+  if (role?.seats != null) await fillFreedSeats(domain, work, grant.resource_id, grant.role, role.seats);
+  return ended;
+}
+
+/** Activates queued requests, first in line first, while seats are free. */
+async function fillFreedSeats(
+  domain: Domain,
+  work: Work,
+  resourceId: string,
+  role: string,
+  seats: number,
+): Promise<void> {
+  await lockSeatPool(work.sql, resourceId, role);
+  let free = seats - (await seatsInUse(work.sql, resourceId, role));
+  while (free > 0) {
+    // SKIP LOCKED: a queued request someone is cancelling right now is passed over, not waited for.
+    const [next] = await work.sql.query<RequestRecord>(
+      `SELECT * FROM requests WHERE status = 'queued' AND resource_id = $1 AND role = $2
+        ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [resourceId, role],
+    );
+    if (!next) return;
+    await activateOrQueue(domain, work, next);
+    free -= 1;
+  }
+}

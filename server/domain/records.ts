@@ -1,0 +1,50 @@
+import type { Decision } from '../policy/engine.js';
+
+/** Rows as the database returns them (snake_case, timestamptz as Date). */
+
+export type RequestStatus = 'pending' | 'queued' | 'approved' | 'denied' | 'cancelled' | 'lapsed';
+export type GrantStatus = 'active' | 'expired' | 'revoked';
+export type GrantEndReason = 'expired' | 'relinquished' | 'revoked';
+
+export interface RequestRecord {
+  readonly id: string;
+  readonly requester_id: string;
+  readonly resource_id: string;
+  readonly role: string;
+  /** `extension` asks for more time on `extends_grant_id`. */
+  readonly kind: 'access' | 'extension';
+  readonly extends_grant_id: string | null;
+  readonly duration_seconds: number;
+  readonly reason: string;
+  readonly ticket: string | null;
+  readonly status: RequestStatus;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+  /** When the request lapses while pending or queued. */
+  readonly expires_at: Date;
+  readonly stage_index: number | null;
+  readonly stage_escalated: boolean;
+  readonly escalates_at: Date | null;
+  /** Who may decide it now. */
+  readonly deciders: readonly string[];
+  /** Everyone who has ever been asked to decide it: they may read it and hear of its changes. */
+  readonly asked: readonly string[];
+  readonly decisions: readonly Decision[];
+  readonly grant_id: string | null;
+  readonly queued_at: Date | null;
+}
+
+export interface GrantRecord {
+  readonly id: string;
+  readonly request_id: string;
+  readonly user_id: string;
+  readonly resource_id: string;
+  readonly role: string;
+  readonly status: GrantStatus;
+  readonly starts_at: Date;
+  readonly expires_at: Date;
+  readonly ended_at: Date | null;
+  readonly end_reason: GrantEndReason | null;
+  readonly ended_by: string | null;
+  readonly next_reminder_at: Date | null;
+}

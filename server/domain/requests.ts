@@ -1,0 +1,150 @@
+import type { z } from 'zod';
+import type { Sql } from '../db/database.js';
+import type { createRequestBody, RequestView, requestListQuery } from '../http/schemas.js';
+import { badRequest, conflict, forbidden, notFound } from '../lib/errors.js';
+import { checkRequestInput, mayRequest } from '../policy/engine.js';
+import type { PolicyUser } from '../policy/types.js';
+import { viewRequest } from './activation.js';
+import { cancel, decide, openRequest } from './approval-flow.js';
+import type { Domain } from './context.js';
+import { once, type StoredResponse } from './idempotency.js';
+import type { RequestRecord } from './records.js';
+import { findRequest, queuePositions, readCursor, writeCursor } from './store.js';
+import { toRequestView } from './views.js';
+
+/** Requests as the API offers them: who may see and do what, then the approval flow. */
+export class Requests {
+  constructor(private readonly domain: Domain) {}
+
+  async create(
+    actor: PolicyUser,
+    body: z.output<typeof createRequestBody>,
+    idempotencyKey: string | null,
+  ): Promise<StoredResponse<201, RequestView>> {
+    const resource = this.domain.policy.resources.get(body.resourceId);
+    if (!resource) {
+      throw badRequest(
+        'unknown_resource',
+        `There is no resource "${body.resourceId}"; GET /v1/resources lists them.`,
+      );
+    }
+    const role = resource.roles.get(body.role);
+    if (!role) {
+      throw badRequest(
+        'unknown_role',
+        `${resource.name} has no role "${body.role}"; it has ${[...resource.roles.keys()].join(', ')}.`,
+        {
+          roles: [...resource.roles.keys()],
+        },
+      );
+    }
+    if (!mayRequest(actor, role)) {
+      throw forbidden(
+        'not_allowed_to_request',
+        `Only members of ${role.requesterGroups.join(', ')} may request ${resource.id}/${role.name}.`,
+      );
+    }
+    const ticket = body.ticket?.trim() ? body.ticket.trim() : null;
+    const reason = body.reason.trim();
+    checkRequestInput(resource.id, role, { durationSeconds: body.durationSeconds, reason, ticket });
+
+    return this.domain.uow.run((work) =>
+      once(work, actor.id, idempotencyKey, { route: 'POST /v1/requests', body }, async () => {
+        const [open] = await work.sql.query<{ id: string }>(
+          `SELECT id FROM requests WHERE requester_id = $1 AND resource_id = $2 AND role = $3 AND kind = 'access'
+             AND status IN ('pending', 'queued') LIMIT 1`,
+          [actor.id, resource.id, role.name],
+        );
+        if (open) {
+          throw conflict(
+            'request_already_pending',
+            `You already have request ${open.id} open for ${resource.id}/${role.name}; cancel it or wait for its decision.`,
+            {
+              requestId: open.id,
+            },
+          );
+        }
+        const record = await openRequest(this.domain, work, {
+          requester: actor,
+          resourceId: resource.id,
+          role,
+          kind: 'access',
+          extendsGrantId: null,
+          durationSeconds: body.durationSeconds,
+          reason,
+          ticket,
+        });
+        return { statusCode: 201 as const, body: await this.view(work.sql, record) };
+      }),
+    );
+  }
+
+  async get(actor: PolicyUser, id: string): Promise<RequestView> {
+    const record = await findRequest(this.domain.db, id);
+    if (!record || !this.visible(actor, record)) throw notFound('request', id);
+    return this.view(this.domain.db, record);
+  }
+
+  async list(
+    actor: PolicyUser,
+    query: z.output<typeof requestListQuery>,
+  ): Promise<{ items: RequestView[]; next: string | null }> {
+    const page = readCursor(query.cursor, query.limit);
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    switch (query.scope) {
+      case 'mine':
+        conditions.push(`requester_id = ${param(actor.id)}`);
+        break;
+      case 'approvable':
+        conditions.push(`status = 'pending' AND deciders @> ARRAY[${param(actor.id)}]::text[]`);
+        break;
+      case 'all':
+        if (!actor.isAdmin) throw forbidden('admin_only', 'Only administrators may list every request.');
+        break;
+    }
+    if (query.status) conditions.push(`status = ANY(${param(query.status)}::text[])`);
+    if (page.after)
+      conditions.push(`(created_at, id) < (${param(page.after.at)}::timestamptz, ${param(page.after.id)})`);
+    const rows = await this.domain.db.query<RequestRecord>(
+      `SELECT * FROM requests ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+        ORDER BY created_at DESC, id DESC LIMIT ${param(page.limit + 1)}`,
+      params,
+    );
+    const { items, next } = writeCursor(rows, page, (row) => [row.created_at, row.id]);
+    const positions = await queuePositions(this.domain.db, items);
+    return {
+      items: items.map((row) => toRequestView(this.domain.policy, row, positions.get(row.id) ?? null)),
+      next,
+    };
+  }
+
+  decide(actor: PolicyUser, id: string, decision: 'approve' | 'deny', comment: string): Promise<RequestView> {
+    return this.domain.uow.run(async (work) => {
+      const record = await findRequest(work.sql, id, 'lock');
+      if (!record || !this.visible(actor, record)) throw notFound('request', id);
+      return this.view(work.sql, await decide(this.domain, work, actor, record, decision, comment));
+    });
+  }
+
+  cancel(actor: PolicyUser, id: string): Promise<RequestView> {
+    return this.domain.uow.run(async (work) => {
+      const record = await findRequest(work.sql, id, 'lock');
+      if (!record || !this.visible(actor, record)) throw notFound('request', id);
+      return this.view(work.sql, await cancel(this.domain, work, actor, record));
+    });
+  }
+
+  /** Requesters see their requests, approvers the ones they were asked to decide, admins everything. */
+  private visible(actor: PolicyUser, record: RequestRecord): boolean {
+    return actor.isAdmin || record.requester_id === actor.id || record.asked.includes(actor.id);
+  }
+
+  private view(sql: Sql, record: RequestRecord): Promise<RequestView> {
+    return viewRequest(this.domain, sql, record);
+  }
+}

@@ -1,0 +1,177 @@
+import type { Sql } from '../db/database.js';
+import { badRequest } from '../lib/errors.js';
+import type { GrantRecord, RequestRecord } from './records.js';
+
+/** The SQL for requests and grants. Callers pass the transaction they work in. */
+
+type RequestPatch = Partial<
+  Omit<RequestRecord, 'id' | 'requester_id' | 'resource_id' | 'role' | 'kind' | 'created_at'>
+>;
+type GrantPatch = Partial<
+  Pick<GrantRecord, 'status' | 'expires_at' | 'ended_at' | 'end_reason' | 'ended_by' | 'next_reminder_at'>
+>;
+
+// jsonb values go over the wire as JSON text; node-postgres would otherwise send a JS array as a SQL array.
+const JSONB_COLUMNS = new Set(['decisions']);
+
+function assignments(patch: object, firstParameter: number): { sql: string; values: unknown[] } {
+  const entries = (Object.entries(patch) as [string, unknown][]).filter(([, value]) => value !== undefined);
+  return {
+    sql: entries
+      .map(
+        ([column], index) =>
+          `${column} = $${firstParameter + index}${JSONB_COLUMNS.has(column) ? '::jsonb' : ''}`,
+      )
+      .join(', '),
+    values: entries.map(([column, value]) => (JSONB_COLUMNS.has(column) ? JSON.stringify(value) : value)),
+  };
+}
+
+function insertStatement(table: string, record: object): { sql: string; values: unknown[] } {
+  const entries = Object.entries(record) as [string, unknown][];
+  const columns = entries.map(([column]) => column).join(', ');
+  const placeholders = entries
+    .map(([column], index) => `$${index + 1}${JSONB_COLUMNS.has(column) ? '::jsonb' : ''}`)
+    .join(', ');
+  return {
+    sql: `INSERT INTO ${table} (${columns}) VALUES (${placeholders})`,
+    values: entries.map(([column, value]) => (JSONB_COLUMNS.has(column) ? JSON.stringify(value) : value)),
+  };
+}
+
+export async function insertRequest(sql: Sql, record: RequestRecord): Promise<void> {
+  const statement = insertStatement('requests', record);
+  await sql.query(statement.sql, statement.values);
+}
+
+export async function updateRequest(sql: Sql, id: string, patch: RequestPatch): Promise<RequestRecord> {
+  const { sql: set, values } = assignments(patch, 2);
+  const [row] = await sql.query<RequestRecord>(`UPDATE requests SET ${set} WHERE id = $1 RETURNING *`, [
+    id,
+    ...values,
+  ]);
+  if (!row) throw new Error(`request ${id} vanished during an update`);
+  return row;
+}
+
+export async function findRequest(
+  sql: Sql,
+  id: string,
+  lock: 'lock' | 'read' = 'read',
+): Promise<RequestRecord | null> {
+  const [row] = await sql.query<RequestRecord>(
+    `SELECT * FROM requests WHERE id = $1${lock === 'lock' ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return row ?? null;
+}
+
+export async function insertGrant(sql: Sql, record: GrantRecord): Promise<void> {
+  const statement = insertStatement('grants', record);
+  await sql.query(statement.sql, statement.values);
+}
+
+export async function updateGrant(sql: Sql, id: string, patch: GrantPatch): Promise<GrantRecord> {
+  const { sql: set, values } = assignments(patch, 2);
+  const [row] = await sql.query<GrantRecord>(`UPDATE grants SET ${set} WHERE id = $1 RETURNING *`, [
+    id,
+    ...values,
+  ]);
+  if (!row) throw new Error(`grant ${id} vanished during an update`);
+  return row;
+}
+
+export async function findGrant(
+  sql: Sql,
+  id: string,
+  lock: 'lock' | 'read' = 'read',
+): Promise<GrantRecord | null> {
+  const [row] = await sql.query<GrantRecord>(
+    `SELECT * FROM grants WHERE id = $1${lock === 'lock' ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return row ?? null;
+}
+
+/** Each queued request's place in its seat pool's line, 1 for the next to be served. */
+export async function queuePositions(
+  sql: Sql,
+  records: readonly RequestRecord[],
+): Promise<Map<string, number>> {
+  const queued = records.filter((record) => record.status === 'queued').map((record) => record.id);
+  if (queued.length === 0) return new Map();
+  const rows = await sql.query<{ id: string; position: number }>(
+    `SELECT q.id,
+            (SELECT count(*) FROM requests o
+              WHERE o.status = 'queued' AND o.resource_id = q.resource_id AND o.role = q.role
+                AND (o.queued_at, o.id) <= (q.queued_at, q.id))::int AS position
+       FROM requests q WHERE q.id = ANY($1::text[])`,
+    [queued],
+  );
+  return new Map(rows.map((row) => [row.id, row.position]));
+}
+
+/**
+ * Serialises every change to one seat pool's occupancy (activation, queueing, promotion) across all
+ * instances; released at commit.
+ */
+export async function lockSeatPool(sql: Sql, resourceId: string, role: string): Promise<void> {
+  await sql.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`timebox:seats:${resourceId}/${role}`]);
+}
+
+export async function seatsInUse(sql: Sql, resourceId: string, role: string): Promise<number> {
+  const [row] = await sql.query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM grants WHERE status = 'active' AND resource_id = $1 AND role = $2`,
+    [resourceId, role],
+  );
+  return row?.count ?? 0;
+}
+
+export async function seatUsage(sql: Sql): Promise<Map<string, { inUse: number; queued: number }>> {
+  const rows = await sql.query<{ pool: string; in_use: number; queued: number }>(
+    `SELECT pool, sum(in_use)::int AS in_use, sum(queued)::int AS queued FROM (
+       SELECT resource_id || '/' || role AS pool, count(*) AS in_use, 0 AS queued FROM grants WHERE status = 'active' GROUP BY 1
+       UNION ALL
+       SELECT resource_id || '/' || role, 0, count(*) FROM requests WHERE status = 'queued' GROUP BY 1
+     ) usage GROUP BY pool`,
+  );
+  return new Map(rows.map((row) => [row.pool, { inUse: row.in_use, queued: row.queued }]));
+}
+
+/** Keyset pagination: the cursor is the last item's sort key, opaque to clients. */
+export interface Page {
+  readonly limit: number;
+  readonly after: { readonly at: string; readonly id: string } | null;
+}
+
+export function readCursor(cursor: string | undefined, limit: number): Page {
+  if (cursor === undefined) return { limit, after: null };
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'string' &&
+      typeof parsed[1] === 'string' &&
+      !Number.isNaN(Date.parse(parsed[0]))
+    ) {
+      return { limit, after: { at: parsed[0], id: parsed[1] } };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest('invalid_cursor', 'The cursor is not one this service returned; start again without it.');
+}
+
+export function writeCursor<T>(
+  rows: readonly T[],
+  page: Page,
+  key: (row: T) => [Date, string],
+): { items: T[]; next: string | null } {
+  if (rows.length <= page.limit) return { items: [...rows], next: null };
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  if (last === undefined) return { items, next: null };
+  const [at, id] = key(last);
+  return { items, next: Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url') };
+}

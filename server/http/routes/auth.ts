@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf, noStore, sessionOf, userView, type RouteContext } from '../context.js';
+import { errorBody, loginBody, loginResponse, userView as userSchema } from '../schemas.js';
+
+export const loginRoute =
+  (context: RouteContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/v1/auth/login',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign in with a username, password and (when the account has one) a TOTP code',
+          security: [],
+          body: loginBody,
+          response: { 200: loginResponse, 400: errorBody, 401: errorBody, 429: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const { username, password, otp } = request.body;
+        const result = await context.sessions.login(username, password, otp, request.ip);
+        noStore(reply);
+        return { token: result.token, expiresAt: result.expiresAt, user: userView(result.user) };
+      },
+    );
+  };
+
+export const sessionRoutes =
+  (context: RouteContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/v1/auth/logout',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'End this session: its token stops working at once',
+          response: { 204: z.undefined(), 401: errorBody },
+        },
+      },
+      async (request, reply) => {
+        await context.sessions.logout(sessionOf(request));
+        return reply.code(204).send();
+      },
+    );
+
+    app.get(
+      '/v1/me',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'The signed-in user',
+          response: { 200: userSchema, 401: errorBody },
+        },
+      },
+      async (request) => userView(actorOf(request)),
+    );
+  };

@@ -1,0 +1,114 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { actorOf, idempotencyKeyOf, type RouteContext } from '../context.js';
+import {
+  approveBody,
+  createRequestBody,
+  denyBody,
+  emptyBody,
+  errorBody,
+  idParams,
+  listOf,
+  requestListQuery,
+  requestView,
+} from '../schemas.js';
+
+const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody } as const;
+
+export const requestRoutes =
+  (context: RouteContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/v1/requests',
+      {
+        schema: {
+          tags: ['requests'],
+          summary: 'Ask for access; an Idempotency-Key makes a retry return the first answer',
+          body: createRequestBody,
+          response: { 201: requestView, ...refusals, 422: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const result = await context.requests.create(
+          actorOf(request),
+          request.body,
+          idempotencyKeyOf(request),
+        );
+        return reply.code(result.statusCode).send(result.body);
+      },
+    );
+
+    app.get(
+      '/v1/requests',
+      {
+        schema: {
+          tags: ['requests'],
+          summary: 'My requests, those I may decide now (approvable), or every request (admins)',
+          querystring: requestListQuery,
+          response: { 200: listOf(requestView), ...refusals },
+        },
+      },
+      async (request) => context.requests.list(actorOf(request), request.query),
+    );
+
+    app.get(
+      '/v1/requests/:id',
+      {
+        schema: {
+          tags: ['requests'],
+          summary: 'One request',
+          params: idParams,
+          response: { 200: requestView, ...refusals },
+        },
+      },
+      async (request) => context.requests.get(actorOf(request), request.params.id),
+    );
+
+    app.post(
+      '/v1/requests/:id/approve',
+      {
+        schema: {
+          tags: ['requests'],
+          summary: 'Approve a pending request at its current stage',
+          params: idParams,
+          body: approveBody,
+          response: { 200: requestView, ...refusals },
+        },
+      },
+      async (request) =>
+        context.requests.decide(
+          actorOf(request),
+          request.params.id,
+          'approve',
+          request.body?.comment?.trim() ?? '',
+        ),
+    );
+
+    app.post(
+      '/v1/requests/:id/deny',
+      {
+        schema: {
+          tags: ['requests'],
+          summary: 'Deny a pending request; a comment is required',
+          params: idParams,
+          body: denyBody,
+          response: { 200: requestView, ...refusals },
+        },
+      },
+      async (request) =>
+        context.requests.decide(actorOf(request), request.params.id, 'deny', request.body.comment.trim()),
+    );
+
+    app.post(
+      '/v1/requests/:id/cancel',
+      {
+        schema: {
+          tags: ['requests'],
+          summary: 'Withdraw my pending or queued request',
+          params: idParams,
+          body: emptyBody,
+          response: { 200: requestView, ...refusals },
+        },
+      },
+      async (request) => context.requests.cancel(actorOf(request), request.params.id),
+    );
+  };

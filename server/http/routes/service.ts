@@ -1,0 +1,75 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { RouteContext } from '../context.js';
+
+export const serviceRoutes =
+  (context: RouteContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/.well-known/jwks.json',
+      {
+        schema: {
+          tags: ['service'],
+          summary:
+            'Public keys that verify credential tokens: the current key and retired keys whose tokens live on',
+          security: [],
+          response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) },
+        },
+      },
+      async (_request, reply) => {
+        void reply.header('cache-control', 'public, max-age=300');
+        return { keys: await context.keys.publishedKeys() };
+      },
+    );
+
+    app.get(
+      '/healthz',
+      {
+        schema: {
+          tags: ['service'],
+          summary: 'Liveness and database reachability',
+          security: [],
+          response: {
+            200: z.object({ ok: z.literal(true), db: z.enum(['pglite', 'postgres']), version: z.string() }),
+            503: z.object({
+              ok: z.literal(false),
+              db: z.enum(['pglite', 'postgres']),
+              version: z.string(),
+              error: z.string(),
+            }),
+          },
+        },
+      },
+      async (_request, reply) => {
+        try {
+          await context.db.query('SELECT 1');
+          return { ok: true as const, db: context.db.kind, version: context.version };
+        } catch {
+          return reply.code(503).send({
+            ok: false,
+            db: context.db.kind,
+            version: context.version,
+            error: 'the database does not answer',
+          });
+        }
+      },
+    );
+
+    app.get(
+      '/metrics',
+      {
+        schema: {
+          tags: ['service'],
+          summary: 'Prometheus metrics',
+          security: [],
+          response: { 200: z.string() },
+        },
+      },
+      async (_request, reply) => {
+        void reply.header('content-type', context.metrics.registry.contentType);
+        return context.metrics.registry.metrics();
+      },
+    );
+
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  };

@@ -1,0 +1,228 @@
+import { z } from 'zod';
+
+/**
+ * The wire shapes of `../shared/grant-api.md`, in one place. Bodies are strict: an unknown field is a 400,
+ * never silently dropped. Registered ids become `components.schemas` in /openapi.json.
+ */
+
+const isoTime = z.iso.datetime().describe('ISO-8601 UTC time');
+const shortText = (max: number) => z.string().max(max, { error: `expected at most ${max} characters` });
+const id = shortText(64).min(1);
+
+export const errorBody = z
+  .object({
+    error: z.object({
+      code: z.string().describe('stable snake_case code'),
+      message: z.string().describe('a sentence a person can act on'),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const userView = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    displayName: z.string(),
+    groups: z.array(z.string()),
+    isAdmin: z.boolean(),
+  })
+  .meta({ id: 'User' });
+
+export const loginBody = z.strictObject({
+  username: shortText(64).min(1),
+  password: shortText(1024).min(1),
+  otp: z
+    .string()
+    .regex(/^\d{6}$/, { error: 'expected the 6-digit code from your authenticator app' })
+    .optional(),
+});
+
+export const loginResponse = z
+  .object({ token: z.string(), expiresAt: isoTime, user: userView })
+  .meta({ id: 'Session' });
+
+const approvalStageView = z.object({
+  name: z.string(),
+  count: z.int().describe('distinct approvals this stage needs'),
+  approvers: z.array(z.string()).describe('user ids who may approve this stage'),
+  escalation: z.object({ afterSeconds: z.int(), approvers: z.array(z.string()) }).nullable(),
+});
+
+export const roleView = z.object({
+  name: z.string(),
+  description: z.string(),
+  minDurationSeconds: z.int(),
+  maxDurationSeconds: z.int(),
+  defaultDurationSeconds: z.int(),
+  reasonRequired: z.boolean(),
+  ticketPattern: z.string().nullable(),
+  approval: z.object({
+    mode: z.enum(['auto', 'any', 'quorum', 'chain']),
+    summary: z.string(),
+    stages: z.array(approvalStageView),
+    allowSelfApproval: z.boolean(),
+  }),
+  seats: z.object({ total: z.int(), inUse: z.int(), queued: z.int() }).nullable(),
+  canRequest: z.boolean(),
+  pendingTimeoutSeconds: z.int(),
+});
+
+export const resourceView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.string(),
+    description: z.string(),
+    roles: z.array(roleView),
+  })
+  .meta({ id: 'Resource' });
+
+export const requestStatus = z.enum(['pending', 'queued', 'approved', 'denied', 'cancelled', 'lapsed']);
+
+export const requestView = z
+  .object({
+    id: z.string(),
+    requesterId: z.string(),
+    resourceId: z.string(),
+    role: z.string(),
+    kind: z.enum(['access', 'extension']).describe('extension: more time on extendsGrantId'),
+    extendsGrantId: z.string().nullable(),
+    durationSeconds: z.int(),
+    reason: z.string(),
+    ticket: z.string().nullable(),
+    status: requestStatus,
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    expiresAt: isoTime.describe('when a pending or queued request lapses'),
+    stage: z
+      .object({
+        index: z.int(),
+        total: z.int(),
+        name: z.string(),
+        escalated: z.boolean(),
+        approvalsNeeded: z.int(),
+        approvalsGiven: z.int(),
+      })
+      .nullable(),
+    decisions: z.array(
+      z.object({
+        approverId: z.string(),
+        decision: z.enum(['approve', 'deny']),
+        comment: z.string(),
+        at: isoTime,
+        stage: z.int(),
+      }),
+    ),
+    waitingFor: z.array(z.string()).describe('user ids who may decide it now'),
+    grantId: z.string().nullable(),
+    queuePosition: z.int().nullable(),
+  })
+  .meta({ id: 'Request' });
+
+export const grantView = z
+  .object({
+    id: z.string(),
+    requestId: z.string(),
+    userId: z.string(),
+    resourceId: z.string(),
+    role: z.string(),
+    status: z.enum(['active', 'expired', 'revoked']),
+    startsAt: isoTime,
+    expiresAt: isoTime,
+    endedAt: isoTime.nullable(),
+    endReason: z.enum(['expired', 'relinquished', 'revoked']).nullable(),
+    maxExpiresAt: isoTime.describe('the latest expiry an extension can reach'),
+  })
+  .meta({ id: 'Grant' });
+
+export const createRequestBody = z.strictObject({
+  resourceId: id,
+  role: id,
+  durationSeconds: z
+    .int()
+    .positive()
+    .max(366 * 86_400),
+  reason: shortText(1000).default(''),
+  ticket: shortText(200).nullable().optional(),
+});
+
+export const approveBody = z.strictObject({ comment: shortText(1000).optional() }).optional();
+export const denyBody = z.strictObject({
+  comment: shortText(1000).refine((comment) => comment.trim() !== '', { error: 'a denial needs a comment' }),
+});
+export const emptyBody = z.strictObject({}).optional();
+export const extendBody = z.strictObject({
+  durationSeconds: z
+    .int()
+    .positive()
+    .max(366 * 86_400),
+  reason: shortText(1000).default(''),
+});
+export const revokeBody = z.strictObject({ reason: shortText(1000).optional() }).optional();
+
+export const idParams = z.strictObject({ id });
+
+const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+export const requestListQuery = z.strictObject({
+  scope: z.enum(['mine', 'approvable', 'all']).default('mine'),
+  status: z
+    .string()
+    .transform((value) => value.split(','))
+    .pipe(z.array(requestStatus))
+    .optional()
+    .describe('one status or several, comma-separated'),
+  limit: limit(200, 50),
+  cursor: shortText(200).optional(),
+});
+
+export const grantListQuery = z.strictObject({
+  status: z.enum(['active', 'ended']).optional(),
+  scope: z.enum(['mine', 'all']).default('mine'),
+  limit: limit(200, 50),
+  cursor: shortText(200).optional(),
+});
+
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), next: z.string().nullable() });
+
+export const credentialView = z
+  .object({
+    grantId: z.string(),
+    kind: z.string(),
+    expiresAt: isoTime,
+    secret: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Credential' });
+
+export const auditEntryView = z
+  .object({
+    seq: z.int(),
+    at: isoTime,
+    actorId: z.string().nullable(),
+    action: z.string(),
+    subjectType: z.string(),
+    subjectId: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    prevHash: z.string(),
+    hash: z.string(),
+  })
+  .meta({ id: 'AuditEntry' });
+
+export const auditListQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: limit(1000, 100),
+});
+
+export const auditVerifyView = z.union([
+  z.object({ ok: z.literal(true), entries: z.int() }),
+  z.object({ ok: z.literal(false), firstBadSeq: z.int(), reason: z.string() }),
+]);
+
+export const auditExportQuery = z.strictObject({ format: z.enum(['jsonl', 'csv']).default('jsonl') });
+
+export type RequestView = z.output<typeof requestView>;
+export type GrantView = z.output<typeof grantView>;
+export type ResourceView = z.output<typeof resourceView>;
+export type AuditEntryView = z.output<typeof auditEntryView>;

@@ -1,0 +1,17 @@
+import { randomBytes } from 'node:crypto';
+
+// Crockford's base32: no I, L, O or U, so ids survive being read aloud or typed from a screenshot.
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+const ID_BODY_LENGTH = 20; // 100 random bits
+
+export type IdPrefix = 'req' | 'grt';
+
+export function newId(prefix: IdPrefix): string {
+  const bytes = randomBytes(ID_BODY_LENGTH);
+  let body = '';
+  for (const byte of bytes) body += ALPHABET.charAt(byte & 31);
+  return `${prefix}_${body}`;
+}
+
+/** The exact shape of an id we issue; deep links and path parameters are checked against it. */
+export const ID_PATTERN = /^(req|grt)_[0-9a-hjkmnp-tv-z]{20}$/;

@@ -1,0 +1,86 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Sql } from '../db/database.js';
+
+/** The service's Prometheus metrics, in a registry of its own so several instances can share a process. */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'timebox_http_requests_total',
+    help: 'HTTP requests answered, by route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'timebox_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly revocationLag = new Histogram({
+    name: 'timebox_revocation_lag_seconds',
+    help: "Time from a grant's expiresAt to the moment the service revoked it.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30, 300],
+    registers: [this.registry],
+  });
+
+  readonly grantsEnded = new Counter({
+    name: 'timebox_grants_ended_total',
+    help: 'Grants ended, by reason (expired, relinquished, revoked).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly credentialsIssued = new Counter({
+    name: 'timebox_credentials_issued_total',
+    help: 'Credentials handed to grant owners, by issuer kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly loginFailures = new Counter({
+    name: 'timebox_login_failures_total',
+    help: 'Refused sign-ins, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventStreams = new Gauge({
+    name: 'timebox_event_streams',
+    help: 'Server-Sent Event streams open on this instance.',
+    registers: [this.registry],
+  });
+
+  constructor(sql: Sql) {
+    // Counted from the database at scrape time, so every instance reports the shared truth.
+    new Gauge({
+      name: 'timebox_active_grants',
+      help: 'Grants active now.',
+      registers: [this.registry],
+      async collect() {
+        const [row] = await sql.query<{ count: number }>(
+          `SELECT count(*)::int AS count FROM grants WHERE status = 'active'`,
+        );
+        this.set(row?.count ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'timebox_pending_requests',
+      help: 'Requests waiting for a decision (pending) or a seat (queued).',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const rows = await sql.query<{ status: string; count: number }>(
+          `SELECT status, count(*)::int AS count FROM requests WHERE status IN ('pending', 'queued') GROUP BY status`,
+        );
+        this.reset();
+        this.set({ status: 'pending' }, 0);
+        this.set({ status: 'queued' }, 0);
+        for (const row of rows) this.set({ status: row.status }, row.count);
+      },
+    });
+  }
+}

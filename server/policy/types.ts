@@ -1,0 +1,85 @@
+/** The policy after loading: validated, cross-checked, durations in seconds. */
+export interface Policy {
+  readonly service: ServiceSettings;
+  readonly groups: ReadonlyMap<string, { readonly description: string }>;
+  readonly users: ReadonlyMap<string, PolicyUser>;
+  readonly resources: ReadonlyMap<string, Resource>;
+}
+
+export interface ServiceSettings {
+  /** The URL clients reach the service at; the `iss` of every credential token. */
+  readonly publicUrl: string | null;
+  readonly tokenTtlSeconds: number;
+  /** Lead times of `grant.expiring` reminders, longest first. */
+  readonly reminderLeadsSeconds: readonly number[];
+  readonly signingKeyRotationSeconds: number;
+  readonly loginLimits: {
+    readonly perAccount: RateWindow;
+    readonly perAddress: RateWindow;
+  };
+}
+
+export interface RateWindow {
+  readonly attempts: number;
+  readonly windowSeconds: number;
+}
+
+export interface PolicyUser {
+  readonly id: string;
+  readonly displayName: string;
+  readonly passwordHash: string;
+  /** Base32 TOTP secret, when the account has a second factor. */
+  readonly totpSecret: string | null;
+  readonly groups: readonly string[];
+  readonly isAdmin: boolean;
+}
+
+export interface Resource {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly description: string;
+  readonly roles: ReadonlyMap<string, Role>;
+}
+
+export interface Role {
+  readonly name: string;
+  readonly description: string;
+  /** Groups whose members may request this role. */
+  readonly requesterGroups: readonly string[];
+  readonly minDurationSeconds: number;
+  readonly defaultDurationSeconds: number;
+  /** The longest a grant may last in total, extensions included. */
+  readonly maxDurationSeconds: number;
+  readonly reasonRequired: boolean;
+  /** The pattern as written (for clients) and compiled to match a whole ticket. */
+  readonly ticketPattern: { readonly source: string; readonly regex: RegExp } | null;
+  readonly approval: ApprovalRule;
+  /** At most this many active grants at once; null when unlimited. */
+  readonly seats: number | null;
+  /** A request nobody decides within this time lapses. */
+  readonly pendingTimeoutSeconds: number;
+  readonly allowSelfApproval: boolean;
+}
+
+export interface Approvers {
+  readonly groups: readonly string[];
+  readonly users: readonly string[];
+}
+
+/**
+ * Every rule is a list of stages decided in order; `auto` has none. `any` is one stage needing one
+ * approval, `quorum` one stage needing N distinct approvals, `chain` several stages.
+ */
+export interface ApprovalRule {
+  readonly mode: 'auto' | 'any' | 'quorum' | 'chain';
+  readonly stages: readonly ApprovalStage[];
+}
+
+export interface ApprovalStage {
+  readonly name: string;
+  readonly approvers: Approvers;
+  /** Distinct approvals this stage needs. */
+  readonly count: number;
+  readonly escalation: { readonly afterSeconds: number; readonly to: Approvers } | null;
+}

@@ -1,0 +1,64 @@
+import { createService, type TimeboxService } from '../../server/app.js';
+import { demoPolicy } from '../../server/demo/demo.js';
+import type { Policy } from '../../server/policy/types.js';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
+import { Api } from './http.js';
+import { ManualClock } from './manual-clock.js';
+
+let demo: Promise<Policy> | null = null;
+
+/** The demo organisation with password "demo", parsed once per test file. */
+export function demoOrganisation(): Promise<Policy> {
+  demo ??= demoPolicy('demo', {});
+  return demo;
+}
+
+export interface RunningService {
+  readonly service: TimeboxService;
+  readonly api: Api;
+  readonly url: string;
+  readonly clock: ManualClock;
+  /** Moves the clock and waits until the scheduler has done everything that fell due. */
+  advance(ms: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly kind: DatabaseKind;
+  readonly policy?: Policy;
+  readonly clock?: ManualClock;
+  /** Reuse a database (restart and multi-instance tests); the caller drops it. */
+  readonly database?: TestDatabase;
+  /** PGlite data folder, for restart tests on PGlite. */
+  readonly dataDir?: string;
+  readonly heartbeatMs?: number;
+}
+
+/** Starts the real service on a free port over a fresh database, with a manual clock. */
+export async function startService(options: StartOptions): Promise<RunningService> {
+  const clock = options.clock ?? new ManualClock();
+  const database = options.database ?? (await createTestDatabase(options.kind));
+  const service = await createService({
+    policy: options.policy ?? (await demoOrganisation()),
+    databaseUrl: database.url,
+    dataDir: options.dataDir ?? null,
+    clock,
+    logger: false,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+  });
+  const url = await service.listen(0, '127.0.0.1');
+  return {
+    service,
+    api: new Api(url),
+    url,
+    clock,
+    async advance(ms) {
+      clock.advance(ms);
+      await service.scheduler.settled();
+    },
+    async stop() {
+      await service.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}
