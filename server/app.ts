@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -32,6 +32,7 @@ import { grantRoutes } from './http/routes/grants.js';
 import { requestRoutes } from './http/routes/requests.js';
 import { serviceRoutes } from './http/routes/service.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { Housekeeping } from './ops/housekeeping.js';
 import { Metrics } from './ops/metrics.js';
 import type { Policy } from './policy/types.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -91,7 +92,15 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     trustProxy: options.trustProxy ?? false,
     // Streams stay open until the server ends them; a close must not wait for them forever.
     forceCloseConnections: 'idle',
+    // The router's own refusals (a URL that does not decode) get our error shape too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      void reply
+        .code(400)
+        .send({ error: { code: 'bad_request', message: `The URL cannot be read: ${error.message}` } });
+    },
   }).withTypeProvider<ZodTypeProvider>();
+  // Only JSON bodies: a text/plain body is refused as a media type, not misread as a JSON string.
+  app.removeContentTypeParser('text/plain');
 
   const db = await openDatabase({
     databaseUrl: options.databaseUrl,
@@ -116,6 +125,9 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   const scheduler = new Scheduler(clock, dueTasks(domain), () => nextDeadline(db), app.log);
   uow.onDeadline((deadline) => {
     scheduler.consider(deadline);
+  });
+  const housekeeping = new Housekeeping(db, clock, (error) => {
+    app.log.warn({ err: error }, 'housekeeping failed; it runs again in an hour');
   });
   const unlisten = await db.listen(
     NOTIFY_CHANNEL,
@@ -191,8 +203,11 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   });
   await app.ready();
 
+  // Verifiers fetch the JWKS before the first credential exists: have the signing key from the start.
+  await keys.signingKey();
   // Whatever fell due while the service was down is handled before the first client is served.
   await scheduler.start();
+  housekeeping.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -208,6 +223,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     },
     close() {
       closing ??= (async () => {
+        housekeeping.stop();
         await scheduler.stop();
         hub.close();
         await app.close();

@@ -35,6 +35,12 @@ interface Settings {
   readonly databaseUrl: string | null;
 }
 
+/** An environment variable's value; set but empty counts as unset, as shells and compose files produce it. */
+function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
 function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   const { values } = parseArgs({
     args: argv,
@@ -54,25 +60,25 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const portText = values.port ?? env.TIMEBOX_PORT ?? '8787';
+  const portText = values.port ?? fromEnv(env, 'TIMEBOX_PORT') ?? '8787';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65_535)
     throw new UsageError(`--port must be a number from 0 to 65535, not "${portText}".`);
-  const databaseUrl = env.DATABASE_URL?.trim() ? env.DATABASE_URL.trim() : null;
+  const databaseUrl = fromEnv(env, 'DATABASE_URL') ?? null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new UsageError('DATABASE_URL must be a postgres:// or postgresql:// URL.');
   }
-  const demo = values.demo ?? ['1', 'true'].includes(env.TIMEBOX_DEMO ?? '');
-  const config = values.config ?? env.TIMEBOX_CONFIG;
+  const demo = values.demo ?? ['1', 'true'].includes(fromEnv(env, 'TIMEBOX_DEMO') ?? '');
+  const config = values.config ?? fromEnv(env, 'TIMEBOX_CONFIG');
   if (demo && config) throw new UsageError('Choose --demo or --config, not both.');
-  const publicUrl = values['public-url'] ?? env.TIMEBOX_PUBLIC_URL;
+  const publicUrl = values['public-url'] ?? fromEnv(env, 'TIMEBOX_PUBLIC_URL');
   if (publicUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(publicUrl)) {
     throw new UsageError(`--public-url must be an http or https URL, not "${publicUrl}".`);
   }
   return {
     port,
-    host: values.host ?? env.TIMEBOX_HOST ?? '127.0.0.1',
-    dataDir: resolve(values.data ?? env.TIMEBOX_DATA ?? '.timebox/data'),
+    host: values.host ?? fromEnv(env, 'TIMEBOX_HOST') ?? '127.0.0.1',
+    dataDir: resolve(values.data ?? fromEnv(env, 'TIMEBOX_DATA') ?? '.timebox/data'),
     configFile: resolve(config ?? 'timebox.yaml'),
     demo,
     publicUrl: publicUrl?.replace(/\/+$/, ''),
@@ -97,9 +103,9 @@ async function main(): Promise<void> {
     return;
   }
   const settings = readSettings(argv, process.env);
-  const logger = pino({ level: process.env.TIMEBOX_LOG_LEVEL ?? 'info' });
+  const logger = pino({ level: fromEnv(process.env, 'TIMEBOX_LOG_LEVEL') ?? 'info' });
   const policy = settings.demo
-    ? await demoPolicy(process.env.TIMEBOX_DEMO_PASSWORD ?? 'demo', process.env)
+    ? await demoPolicy(fromEnv(process.env, 'TIMEBOX_DEMO_PASSWORD') ?? 'demo', process.env)
     : loadPolicyFile(settings.configFile, process.env);
   const service = await createService({
     policy,

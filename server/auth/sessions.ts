@@ -107,10 +107,15 @@ export class Sessions {
 
   /** The signed-in user behind an `Authorization: Bearer` header, or a 401 that says what to do. */
   async authenticate(authorization: string | undefined): Promise<Session> {
-    const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(authorization ?? '');
-    if (!match?.[1])
+    // The scheme is case-insensitive (RFC 9110); a Bearer value we could not have issued is invalid.
+    const [scheme, credentials, ...rest] = (authorization ?? '').trim().split(/\s+/);
+    if (scheme?.toLowerCase() !== 'bearer' || credentials === undefined) {
       throw unauthorized('missing_token', 'Sign in first: send Authorization: Bearer <token>.');
-    const tokenHash = hashToken(match[1]);
+    }
+    if (rest.length > 0 || !/^[A-Za-z0-9_-]{1,200}$/.test(credentials)) {
+      throw unauthorized('invalid_token', 'This token is not valid; sign in again.');
+    }
+    const tokenHash = hashToken(credentials);
     const [session] = await this.db.query<{ user_id: string; expires_at: Date; revoked_at: Date | null }>(
       'SELECT user_id, expires_at, revoked_at FROM sessions WHERE token_hash = $1',
       [tokenHash],

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import type { ApprovalRule, Approvers, Policy, PolicyUser, Resource, Role } from '../policy/types.js';
-import { policyFileSchema, type PolicyFile, type SecretReference } from './schema.js';
+import type { ApprovalRule, Policy, PolicyUser, Resource, Role } from '../policy/types.js';
+import { policyFileSchema, secretReference, type PolicyFile } from './schema.js';
 
 export interface PolicyProblem {
   /** Dotted path of the bad field, e.g. `resources.prod-db.roles.read.duration.min`. */
@@ -36,6 +36,13 @@ export interface PolicySource {
   readonly prepare?: (raw: unknown) => unknown;
 }
 
+type Path = readonly PropertyKey[];
+
+interface Problem {
+  readonly path: Path;
+  readonly message: string;
+}
+
 export function loadPolicyFile(file: string, env: NodeJS.ProcessEnv): Policy {
   let text: string;
   try {
@@ -48,6 +55,11 @@ export function loadPolicyFile(file: string, env: NodeJS.ProcessEnv): Policy {
   return parsePolicy({ file, text, env });
 }
 
+/**
+ * Reads a policy in two passes that both always run, so one refusal lists every problem: the schema
+ * checks each field where it stands, the reference pass checks what fields say about each other (groups
+ * and users that exist, quorums that people can reach, secrets that can be read).
+ */
 export function parsePolicy(source: PolicySource): Policy {
   const lineCounter = new LineCounter();
   const document = parseDocument(source.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -56,197 +68,265 @@ export function parsePolicy(source: PolicySource): Policy {
       source.file,
       document.errors.map((error) => ({
         path: '',
-        line: error.linePos?.[0].line ?? null,
+        line: lineCounter.linePos(error.pos[0]).line,
         message: `not valid YAML: ${error.message.split('\n')[0] ?? ''}`,
       })),
     );
   }
   const raw: unknown = document.toJS();
-  const parsed = policyFileSchema.safeParse(source.prepare ? source.prepare(raw) : raw);
-  const locate = (path: readonly PropertyKey[]): number | null => lineOf(document, lineCounter, path);
-  if (!parsed.success) {
-    throw new PolicyError(
-      source.file,
-      parsed.error.issues.map((issue) => toProblem(issue, locate)),
+  const input = source.prepare ? source.prepare(raw) : raw;
+  const parsed = policyFileSchema.safeParse(input);
+  const problems = parsed.success ? [] : parsed.error.issues.flatMap(toProblems);
+  const totpSecrets = checkReferences(input, source, problems);
+  if (!parsed.success || problems.length > 0) {
+    const unique = new Map(
+      problems.map((problem) => [`${problem.path.join('.')}\n${problem.message}`, problem]),
     );
-  }
-  const problems: { path: PropertyKey[]; message: string }[] = [];
-  const policy = normalise(parsed.data, source, problems);
-  if (problems.length > 0) {
     throw new PolicyError(
       source.file,
-      problems.map((problem) => ({
+      [...unique.values()].map((problem) => ({
         path: problem.path.map(String).join('.'),
-        line: locate(problem.path),
+        line: lineOf(document, lineCounter, problem.path),
         message: problem.message,
       })),
     );
   }
-  return policy;
+  return build(parsed.data, totpSecrets);
 }
 
-function toProblem(
-  issue: z.core.$ZodIssue,
-  locate: (path: readonly PropertyKey[]) => number | null,
-): PolicyProblem {
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys')
-    message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.message.includes('received undefined'))
-    message = `missing; ${issue.message}`;
-  return { path: issue.path.map(String).join('.'), line: locate(issue.path), message };
+function toProblems(issue: z.core.$ZodIssue): Problem[] {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({ path: [...issue.path, key], message: `unknown field "${key}"` }));
+    case 'invalid_key':
+      // A map key (an id) that is not a slug: say what an id must look like.
+      return [{ path: issue.path, message: issue.issues[0]?.message ?? issue.message }];
+    case 'invalid_type':
+      return [
+        {
+          path: issue.path,
+          message: issue.input === undefined ? `missing; ${issue.message}` : issue.message,
+        },
+      ];
+    default:
+      return [{ path: issue.path, message: issue.message }];
+  }
 }
 
-/** The line of the deepest node of `path` that exists in the document. */
-function lineOf(document: Document, lineCounter: LineCounter, path: readonly PropertyKey[]): number | null {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node: unknown = document.getIn(path.slice(0, depth), true);
-    if (node && typeof node === 'object' && 'range' in node && Array.isArray(node.range)) {
-      const range: unknown[] = node.range;
-      const offset = range[0];
-      if (typeof offset === 'number') return lineCounter.linePos(offset).line;
+/**
+ * The line to show for `path`: the line of its key in a mapping (a block value starts below it), or
+ * of the item in a list; for a field that is missing, the line of the nearest part that exists.
+ */
+function lineOf(document: Document, lineCounter: LineCounter, path: Path): number | null {
+  const lineAt = (range: unknown): number | null =>
+    Array.isArray(range) && typeof range[0] === 'number' ? lineCounter.linePos(range[0]).line : null;
+  for (let depth = path.length; depth > 0; depth--) {
+    const parent: unknown = document.getIn(path.slice(0, depth - 1), true);
+    const key = path[depth - 1];
+    if (isMap(parent)) {
+      const pair = parent.items.find(
+        (item) =>
+          item.key !== null && typeof item.key === 'object' && 'value' in item.key && item.key.value === key,
+      );
+      const keyNode: unknown = pair?.key;
+      if (keyNode && typeof keyNode === 'object' && 'range' in keyNode) return lineAt(keyNode.range);
+    } else if (isSeq(parent) && typeof key === 'number') {
+      const item: unknown = parent.items[key];
+      if (item && typeof item === 'object' && 'range' in item) return lineAt(item.range);
     }
   }
-  return null;
+  const root: unknown = document.contents;
+  return root && typeof root === 'object' && 'range' in root ? lineAt(root.range) : null;
 }
 
-function normalise(
-  file: PolicyFile,
-  source: PolicySource,
-  problems: { path: PropertyKey[]; message: string }[],
-): Policy {
-  const groupNames = new Set(Object.keys(file.groups));
-  const userNames = new Set(Object.keys(file.users));
-  const checkGroups = (groups: readonly string[], path: PropertyKey[]): void => {
-    groups.forEach((group, index) => {
-      if (!groupNames.has(group))
+// The reference pass reads the raw document, whatever the schema thought of it: these read what is
+// there and ignore what is malformed (the schema reports that).
+const entriesOf = (value: unknown): [string, unknown][] =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : [];
+const field = (value: unknown, name: string): unknown =>
+  value !== null && typeof value === 'object' && name in value
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
+const stringsOf = (value: unknown): [number, string][] =>
+  Array.isArray(value)
+    ? value.flatMap((item: unknown, index) =>
+        typeof item === 'string' ? [[index, item] as [number, string]] : [],
+      )
+    : [];
+
+/** Checks what fields say about each other; returns the TOTP secrets it could read, by user. */
+function checkReferences(input: unknown, source: PolicySource, problems: Problem[]): Map<string, string> {
+  const groups = new Set(entriesOf(field(input, 'groups')).map(([name]) => name));
+  const users = entriesOf(field(input, 'users'));
+  const userNames = new Set(users.map(([name]) => name));
+  const checkGroups = (value: unknown, path: Path): void => {
+    for (const [index, group] of stringsOf(value)) {
+      if (!groups.has(group))
         problems.push({
           path: [...path, index],
           message: `unknown group "${group}"; declare it under groups`,
         });
-    });
+    }
   };
-  const checkApprovers = (approvers: Approvers, path: PropertyKey[]): void => {
-    checkGroups(approvers.groups, [...path, 'groups']);
-    approvers.users.forEach((user, index) => {
-      if (!userNames.has(user))
+  /** Reports unknown groups and users; true when every one named exists. */
+  const checkApprovers = (approvers: unknown, path: Path): boolean => {
+    const before = problems.length;
+    checkGroups(field(approvers, 'groups'), [...path, 'groups']);
+    for (const [index, user] of stringsOf(field(approvers, 'users'))) {
+      if (!userNames.has(user)) {
         problems.push({
           path: [...path, 'users', index],
           message: `unknown user "${user}"; declare it under users`,
         });
-    });
-  };
-  const membersOf = (approvers: Approvers): Set<string> => {
-    const members = new Set(approvers.users);
-    for (const [name, user] of Object.entries(file.users)) {
-      if (user.groups.some((group) => approvers.groups.includes(group))) members.add(name);
+      }
     }
-    return members;
+    return problems.length === before;
+  };
+  const peopleWhoCanApprove = (approvers: unknown): number => {
+    const named = new Set(
+      stringsOf(field(approvers, 'users'))
+        .map(([, user]) => user)
+        .filter((user) => userNames.has(user)),
+    );
+    const approverGroups = new Set(stringsOf(field(approvers, 'groups')).map(([, group]) => group));
+    for (const [name, user] of users) {
+      if (stringsOf(field(user, 'groups')).some(([, group]) => approverGroups.has(group))) named.add(name);
+    }
+    return named.size;
+  };
+  const checkCount = (count: unknown, approvers: unknown, path: Path): void => {
+    const available = peopleWhoCanApprove(approvers);
+    if (typeof count === 'number' && count > available) {
+      problems.push({
+        path,
+        message: `expected at most ${available}: only ${available} ${available === 1 ? 'person' : 'people'} can approve this stage`,
+      });
+    }
   };
 
-  const users = new Map<string, PolicyUser>();
-  for (const [name, user] of Object.entries(file.users)) {
-    checkGroups(user.groups, ['users', name, 'groups']);
-    const totpSecret = user.totpSecret
-      ? readTotpSecret(user.totpSecret, source, ['users', name, 'totpSecret'], problems)
-      : null;
-    users.set(name, {
-      id: name,
-      displayName: user.displayName,
-      passwordHash: user.passwordHash,
-      totpSecret,
-      groups: user.groups,
-      isAdmin: user.admin,
-    });
+  const totpSecrets = new Map<string, string>();
+  for (const [name, user] of users) {
+    checkGroups(field(user, 'groups'), ['users', name, 'groups']);
+    const reference = secretReference.safeParse(field(user, 'totpSecret'));
+    if (reference.success) {
+      const secret = readTotpSecret(reference.data, source, ['users', name, 'totpSecret'], problems);
+      if (secret !== null) totpSecrets.set(name, secret);
+    }
   }
-
-  const resources = new Map<string, Resource>();
-  for (const [resourceId, resource] of Object.entries(file.resources)) {
-    const roles = new Map<string, Role>();
-    for (const [roleName, role] of Object.entries(resource.roles)) {
+  for (const [resourceId, resource] of entriesOf(field(input, 'resources'))) {
+    for (const [roleName, role] of entriesOf(field(resource, 'roles'))) {
       const path = ['resources', resourceId, 'roles', roleName];
-      checkGroups(role.requesters, [...path, 'requesters']);
-      const { min, default: preset, max } = role.duration;
-      if (min < 1)
-        problems.push({ path: [...path, 'duration', 'min'], message: 'expected at least 1 second' });
-      if (preset < min || preset > max)
-        problems.push({
-          path: [...path, 'duration', 'default'],
-          message: 'expected a default between min and max',
-        });
-      if (max < min)
-        problems.push({ path: [...path, 'duration', 'max'], message: 'expected max to be at least min' });
-      if (role.pendingTimeout < 1)
-        problems.push({ path: [...path, 'pendingTimeout'], message: 'expected at least 1 second' });
-      let ticketPattern: Role['ticketPattern'] = null;
-      if (role.ticketPattern !== undefined) {
-        try {
-          ticketPattern = {
-            source: role.ticketPattern,
-            regex: new RegExp(`^(?:${role.ticketPattern})$`, 'u'),
-          };
-        } catch (error) {
-          problems.push({
-            path: [...path, 'ticketPattern'],
-            message: `expected a regular expression (${error instanceof Error ? error.message : 'invalid'})`,
-          });
+      checkGroups(field(role, 'requesters'), [...path, 'requesters']);
+      const approval = field(role, 'approval');
+      const mode = field(approval, 'mode');
+      // A count is only judged against approvers who all exist: a typo is reported once, as a typo.
+      if (mode === 'any' || mode === 'quorum') {
+        const known = checkApprovers(field(approval, 'approvers'), [...path, 'approval', 'approvers']);
+        if (known && mode === 'quorum') {
+          checkCount(field(approval, 'count'), field(approval, 'approvers'), [...path, 'approval', 'count']);
         }
       }
-      const approval = toApprovalRule(role.approval);
-      approval.stages.forEach((stage, index) => {
-        const stagePath =
-          approval.mode === 'chain' ? [...path, 'approval', 'stages', index] : [...path, 'approval'];
-        checkApprovers(stage.approvers, [...stagePath, 'approvers']);
-        if (stage.escalation) checkApprovers(stage.escalation.to, [...stagePath, 'escalateTo']);
-        const available = membersOf(stage.approvers).size;
-        if (stage.count > available) {
-          problems.push({
-            path: [...stagePath, 'count'],
-            message: `expected at most ${available}: only ${available} ${available === 1 ? 'person' : 'people'} can approve this stage`,
-          });
-        }
-      });
-      roles.set(roleName, {
-        name: roleName,
-        description: role.description,
-        requesterGroups: role.requesters,
-        minDurationSeconds: min,
-        defaultDurationSeconds: preset,
-        maxDurationSeconds: max,
-        reasonRequired: role.reasonRequired,
-        ticketPattern,
-        approval,
-        seats: role.seats ?? null,
-        pendingTimeoutSeconds: role.pendingTimeout,
-        allowSelfApproval: role.allowSelfApproval,
-      });
+      if (mode === 'chain') {
+        const stages: unknown = field(approval, 'stages');
+        (Array.isArray(stages) ? stages : []).forEach((stage: unknown, index) => {
+          const stagePath = [...path, 'approval', 'stages', index];
+          const known = checkApprovers(field(stage, 'approvers'), [...stagePath, 'approvers']);
+          const escalateTo = field(stage, 'escalateTo');
+          if (escalateTo !== undefined) checkApprovers(escalateTo, [...stagePath, 'escalateTo']);
+          if (known)
+            checkCount(field(stage, 'count') ?? 1, field(stage, 'approvers'), [...stagePath, 'count']);
+        });
+      }
     }
-    resources.set(resourceId, {
-      id: resourceId,
-      name: resource.name,
-      kind: resource.kind,
-      description: resource.description,
-      roles,
-    });
   }
+  return totpSecrets;
+}
 
+const BASE32_SECRET = /^[A-Z2-7]{16,}=*$/;
+
+function readTotpSecret(
+  reference: z.output<typeof secretReference>,
+  source: PolicySource,
+  path: Path,
+  problems: Problem[],
+): string | null {
+  let value: string | undefined;
+  if ('env' in reference) {
+    value = source.env[reference.env];
+    if (value === undefined) {
+      problems.push({ path: [...path, 'env'], message: `environment variable ${reference.env} is not set` });
+      return null;
+    }
+  } else {
+    const file = resolve(source.file, '..', reference.file);
+    try {
+      value = readFileSync(file, 'utf8');
+    } catch (error) {
+      problems.push({ path: [...path, 'file'], message: `cannot read ${file} (${describeIoError(error)})` });
+      return null;
+    }
+  }
+  const secret = value.replace(/\s+/g, '').toUpperCase();
+  if (!BASE32_SECRET.test(secret)) {
+    problems.push({ path, message: 'expected a base32 TOTP secret of at least 16 characters' });
+    return null;
+  }
+  return secret;
+}
+
+/** The checked file as the service uses it. */
+function build(file: PolicyFile, totpSecrets: ReadonlyMap<string, string>): Policy {
+  const users = new Map<string, PolicyUser>(
+    Object.entries(file.users).map(([name, user]) => [
+      name,
+      {
+        id: name,
+        displayName: user.displayName,
+        passwordHash: user.passwordHash,
+        totpSecret: totpSecrets.get(name) ?? null,
+        groups: user.groups,
+        isAdmin: user.admin,
+      },
+    ]),
+  );
+  const resources = new Map<string, Resource>(
+    Object.entries(file.resources).map(([resourceId, resource]) => [
+      resourceId,
+      {
+        id: resourceId,
+        name: resource.name,
+        kind: resource.kind,
+        description: resource.description,
+        roles: new Map<string, Role>(
+          Object.entries(resource.roles).map(([roleName, role]) => [
+            roleName,
+            {
+              name: roleName,
+              description: role.description,
+              requesterGroups: role.requesters,
+              minDurationSeconds: role.duration.min,
+              defaultDurationSeconds: role.duration.default,
+              maxDurationSeconds: role.duration.max,
+              reasonRequired: role.reasonRequired,
+              ticketPattern:
+                role.ticketPattern === undefined
+                  ? null
+                  : { source: role.ticketPattern, regex: new RegExp(`^(?:${role.ticketPattern})$`, 'u') },
+              approval: toApprovalRule(role.approval),
+              seats: role.seats ?? null,
+              pendingTimeoutSeconds: role.pendingTimeout,
+              allowSelfApproval: role.allowSelfApproval,
+            },
+          ]),
+        ),
+      },
+    ]),
+  );
   const { service } = file;
-  service.reminders.forEach((lead, index) => {
-    if (lead < 1)
-      problems.push({ path: ['service', 'reminders', index], message: 'expected at least 1 second' });
+  const window = (limit: { attempts: number; window: number }) => ({
+    attempts: limit.attempts,
+    windowSeconds: limit.window,
   });
-  for (const key of ['perAccount', 'perAddress'] as const) {
-    if (service.loginLimits[key].window < 1)
-      problems.push({
-        path: ['service', 'loginLimits', key, 'window'],
-        message: 'expected at least 1 second',
-      });
-  }
-  if (service.tokenTtl < 60)
-    problems.push({ path: ['service', 'tokenTtl'], message: 'expected at least 1 minute' });
-  if (service.signingKeyRotation < 3600)
-    problems.push({ path: ['service', 'signingKeyRotation'], message: 'expected at least 1 hour' });
-
   return {
     service: {
       publicUrl: service.publicUrl?.replace(/\/+$/, '') ?? null,
@@ -254,14 +334,8 @@ function normalise(
       reminderLeadsSeconds: [...new Set(service.reminders)].sort((a, b) => b - a),
       signingKeyRotationSeconds: service.signingKeyRotation,
       loginLimits: {
-        perAccount: {
-          attempts: service.loginLimits.perAccount.attempts,
-          windowSeconds: service.loginLimits.perAccount.window,
-        },
-        perAddress: {
-          attempts: service.loginLimits.perAddress.attempts,
-          windowSeconds: service.loginLimits.perAddress.window,
-        },
+        perAccount: window(service.loginLimits.perAccount),
+        perAddress: window(service.loginLimits.perAddress),
       },
     },
     groups: new Map(Object.entries(file.groups)),
@@ -301,38 +375,6 @@ function toApprovalRule(approval: RoleApproval): ApprovalRule {
         })),
       };
   }
-}
-
-const BASE32_SECRET = /^[A-Z2-7]{16,}=*$/;
-
-function readTotpSecret(
-  reference: SecretReference,
-  source: PolicySource,
-  path: PropertyKey[],
-  problems: { path: PropertyKey[]; message: string }[],
-): string | null {
-  let value: string | undefined;
-  if ('env' in reference) {
-    value = source.env[reference.env];
-    if (value === undefined) {
-      problems.push({ path: [...path, 'env'], message: `environment variable ${reference.env} is not set` });
-      return null;
-    }
-  } else {
-    const file = resolve(source.file, '..', reference.file);
-    try {
-      value = readFileSync(file, 'utf8');
-    } catch (error) {
-      problems.push({ path: [...path, 'file'], message: `cannot read ${file} (${describeIoError(error)})` });
-      return null;
-    }
-  }
-  const secret = value.replace(/\s+/g, '').toUpperCase();
-  if (!BASE32_SECRET.test(secret)) {
-    problems.push({ path, message: 'expected a base32 TOTP secret of at least 16 characters' });
-    return null;
-  }
-  return secret;
 }
 
 function describeIoError(error: unknown): string {

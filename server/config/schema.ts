@@ -5,17 +5,25 @@ const slug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'expected a lowercase slug of letters, digits and dashes' });
 
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const seconds = parseDuration(value);
-  if (seconds === null) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'expected a duration such as "90s", "15m", "1h30m", "7d" or a whole number of seconds',
-    });
-    return z.NEVER;
-  }
-  return seconds;
-});
+const duration = z
+  .union([z.string(), z.number()], {
+    error: 'expected a duration such as "90s", "15m", "1h30m", "7d" or a whole number of seconds',
+  })
+  .transform((value, ctx) => {
+    const seconds = parseDuration(value);
+    if (seconds === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a duration such as "90s", "15m", "1h30m", "7d" or a whole number of seconds',
+      });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+/** A duration of at least `floor` seconds; `words` says the floor for people ("1 second"). */
+const durationOfAtLeast = (floor: number, words: string) =>
+  duration.pipe(z.number().min(floor, { error: `expected at least ${words}` }));
 
 /** A secret is never written into the policy: it is named by an environment variable or a file. */
 export const secretReference = z.union([
@@ -36,11 +44,19 @@ const stage = z
     name: z.string().min(1).max(60),
     approvers,
     count: z.int().min(1).default(1),
-    escalateAfter: duration.optional(),
+    escalateAfter: durationOfAtLeast(1, '1 second').optional(),
     escalateTo: approvers.optional(),
   })
-  .refine((value) => (value.escalateAfter === undefined) === (value.escalateTo === undefined), {
-    error: 'expected escalateAfter and escalateTo together, or neither',
+  .superRefine((value, ctx) => {
+    // Named at the field that is missing, so the message points where the fix goes.
+    const missing = value.escalateAfter === undefined ? 'escalateAfter' : 'escalateTo';
+    if ((value.escalateAfter === undefined) !== (value.escalateTo === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'expected escalateAfter and escalateTo together, or neither',
+      });
+    }
   });
 
 const approval = z.union([
@@ -57,15 +73,40 @@ const approval = z.union([
   ),
 ]);
 
+const durations = z
+  .strictObject({ min: durationOfAtLeast(1, '1 second'), default: duration, max: duration })
+  .superRefine((value, ctx) => {
+    if (value.max < value.min)
+      ctx.addIssue({ code: 'custom', path: ['max'], message: 'expected max to be at least min' });
+    else if (value.default < value.min || value.default > value.max) {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: 'expected a default between min and max' });
+    }
+  });
+
+const ticketPattern = z
+  .string()
+  .min(1)
+  .max(200)
+  .superRefine((pattern, ctx) => {
+    try {
+      new RegExp(pattern, 'u');
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a regular expression (${error instanceof Error ? error.message : 'invalid'})`,
+      });
+    }
+  });
+
 const role = z.strictObject({
   description: z.string().max(500).default(''),
   requesters: z.array(slug).min(1, { error: 'expected at least one group that may request this role' }),
-  duration: z.strictObject({ min: duration, default: duration, max: duration }),
+  duration: durations,
   reasonRequired: z.boolean().default(true),
-  ticketPattern: z.string().min(1).max(200).optional(),
+  ticketPattern: ticketPattern.optional(),
   approval,
   seats: z.int().min(1).optional(),
-  pendingTimeout: duration.default(24 * 3600),
+  pendingTimeout: durationOfAtLeast(1, '1 second').default(24 * 3600),
   allowSelfApproval: z.boolean().default(false),
 });
 
@@ -88,13 +129,13 @@ const user = z.strictObject({
   admin: z.boolean().default(false),
 });
 
-const rateWindow = z.strictObject({ attempts: z.int().min(1), window: duration });
+const rateWindow = z.strictObject({ attempts: z.int().min(1), window: durationOfAtLeast(1, '1 second') });
 
 const service = z.strictObject({
   publicUrl: z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }).optional(),
-  tokenTtl: duration.default(8 * 3600),
-  reminders: z.array(duration).max(10).default([600, 60]),
-  signingKeyRotation: duration.default(30 * 86_400),
+  tokenTtl: durationOfAtLeast(60, '1 minute').default(8 * 3600),
+  reminders: z.array(durationOfAtLeast(1, '1 second')).max(10).default([600, 60]),
+  signingKeyRotation: durationOfAtLeast(3600, '1 hour').default(30 * 86_400),
   loginLimits: z
     .strictObject({
       perAccount: rateWindow.default({ attempts: 5, window: 900 }),

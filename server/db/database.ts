@@ -127,6 +127,17 @@ function openPostgres(databaseUrl: string, logger: DatabaseLogger, poolSize: num
   };
 }
 
+/** Whether `error` is a unique violation of the named index, on PGlite or PostgreSQL. */
+export function violatesUnique(error: unknown, index: string): boolean {
+  return (
+    error instanceof Error &&
+    'code' in error &&
+    error.code === '23505' &&
+    'constraint' in error &&
+    error.constraint === index
+  );
+}
+
 /** Rows are shaped by the SQL that selected them; the caller names that shape. */
 function rowsOf<Row extends object>(result: pg.QueryResult): Row[] {
   return result.rows as Row[];

@@ -37,13 +37,22 @@ const MIGRATIONS: readonly Migration[] = [
         asked text[] NOT NULL DEFAULT '{}',
         decisions jsonb NOT NULL DEFAULT '[]',
         grant_id text,
-        queued_at timestamptz
+        queued_at timestamptz,
+        -- Place in its seat pool's line: taken from a sequence under the pool's lock, so arrival order
+        -- holds even for requests queued in the same millisecond.
+        queue_order bigint
       );
+      CREATE SEQUENCE request_queue_order;
       CREATE INDEX requests_by_requester ON requests (requester_id, created_at DESC, id DESC);
-      CREATE INDEX requests_open_by_role ON requests (requester_id, resource_id, role) WHERE status IN ('pending', 'queued');
+      -- One open access request per person and role, and one pending extension per grant, even when two
+      -- arrive at the same instant on two instances.
+      CREATE UNIQUE INDEX requests_one_open_per_role ON requests (requester_id, resource_id, role)
+        WHERE kind = 'access' AND status IN ('pending', 'queued');
+      CREATE UNIQUE INDEX requests_one_pending_extension ON requests (extends_grant_id)
+        WHERE kind = 'extension' AND status = 'pending';
       CREATE INDEX requests_lapse_due ON requests (expires_at) WHERE status IN ('pending', 'queued');
       CREATE INDEX requests_escalation_due ON requests (escalates_at) WHERE status = 'pending' AND escalates_at IS NOT NULL;
-      CREATE INDEX requests_seat_queue ON requests (resource_id, role, queued_at, id) WHERE status = 'queued';
+      CREATE INDEX requests_seat_queue ON requests (resource_id, role, queue_order) WHERE status = 'queued';
       CREATE INDEX requests_by_created ON requests (created_at DESC, id DESC);
       CREATE INDEX requests_awaiting_decider ON requests USING gin (deciders) WHERE status = 'pending';
 

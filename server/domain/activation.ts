@@ -53,9 +53,11 @@ export async function activateOrQueue(
     if ((await seatsInUse(work.sql, request.resource_id, request.role)) >= role.seats) {
       if (request.status === 'queued') return request;
       assertRequestMove(request, 'queued', 'queued');
+      const [order] = await work.sql.query<{ next: number }>(`SELECT nextval('request_queue_order') AS next`);
       const queued = await updateRequest(work.sql, request.id, {
         status: 'queued',
         queued_at: new Date(work.now),
+        queue_order: order?.next ?? null,
         expires_at: new Date(work.now + role.pendingTimeoutSeconds * 1000),
         deciders: [],
         escalates_at: null,
@@ -262,7 +264,7 @@ async function fillFreedSeats(
     // SKIP LOCKED: a queued request someone is cancelling right now is passed over, not waited for.
     const [next] = await work.sql.query<RequestRecord>(
       `SELECT * FROM requests WHERE status = 'queued' AND resource_id = $1 AND role = $2
-        ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        ORDER BY queue_order LIMIT 1 FOR UPDATE SKIP LOCKED`,
       [resourceId, role],
     );
     if (!next) return;

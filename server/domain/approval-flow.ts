@@ -82,6 +82,7 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
     decisions: [],
     grant_id: null,
     queued_at: null,
+    queue_order: null,
   };
   await insertRequest(work.sql, record);
   work.audit({

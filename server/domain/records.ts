@@ -32,6 +32,8 @@ export interface RequestRecord {
   readonly decisions: readonly Decision[];
   readonly grant_id: string | null;
   readonly queued_at: Date | null;
+  /** Place in the seat pool's line while queued; lower is served first. */
+  readonly queue_order: number | null;
 }
 
 export interface GrantRecord {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Sql } from '../db/database.js';
+import { violatesUnique, type Sql } from '../db/database.js';
 import type { createRequestBody, RequestView, requestListQuery } from '../http/schemas.js';
 import { badRequest, conflict, forbidden, notFound } from '../lib/errors.js';
 import { checkRequestInput, mayRequest } from '../policy/engine.js';
@@ -48,35 +48,46 @@ export class Requests {
     const reason = body.reason.trim();
     checkRequestInput(resource.id, role, { durationSeconds: body.durationSeconds, reason, ticket });
 
-    return this.domain.uow.run((work) =>
-      once(work, actor.id, idempotencyKey, { route: 'POST /v1/requests', body }, async () => {
-        const [open] = await work.sql.query<{ id: string }>(
-          `SELECT id FROM requests WHERE requester_id = $1 AND resource_id = $2 AND role = $3 AND kind = 'access'
-             AND status IN ('pending', 'queued') LIMIT 1`,
-          [actor.id, resource.id, role.name],
-        );
-        if (open) {
-          throw conflict(
-            'request_already_pending',
-            `You already have request ${open.id} open for ${resource.id}/${role.name}; cancel it or wait for its decision.`,
-            {
-              requestId: open.id,
-            },
-          );
-        }
-        const record = await openRequest(this.domain, work, {
-          requester: actor,
-          resourceId: resource.id,
-          role,
-          kind: 'access',
-          extendsGrantId: null,
-          durationSeconds: body.durationSeconds,
-          reason,
-          ticket,
-        });
-        return { statusCode: 201 as const, body: await this.view(work.sql, record) };
-      }),
-    );
+    const alreadyOpen = (requestId: string) =>
+      conflict(
+        'request_already_pending',
+        `You already have request ${requestId} open for ${resource.id}/${role.name}; cancel it or wait for its decision.`,
+        {
+          requestId,
+        },
+      );
+    const findOpen = async (sql: Sql): Promise<string | null> => {
+      const [open] = await sql.query<{ id: string }>(
+        `SELECT id FROM requests WHERE requester_id = $1 AND resource_id = $2 AND role = $3 AND kind = 'access'
+           AND status IN ('pending', 'queued') LIMIT 1`,
+        [actor.id, resource.id, role.name],
+      );
+      return open?.id ?? null;
+    };
+    try {
+      return await this.domain.uow.run((work) =>
+        once(work, actor.id, idempotencyKey, { route: 'POST /v1/requests', body }, async () => {
+          const open = await findOpen(work.sql);
+          if (open) throw alreadyOpen(open);
+          const record = await openRequest(this.domain, work, {
+            requester: actor,
+            resourceId: resource.id,
+            role,
+            kind: 'access',
+            extendsGrantId: null,
+            durationSeconds: body.durationSeconds,
+            reason,
+            ticket,
+          });
+          return { statusCode: 201 as const, body: await this.view(work.sql, record) };
+        }),
+      );
+    } catch (error) {
+      // Two requests for one role at the same instant: the index lets one in; the other learns of it here.
+      if (violatesUnique(error, 'requests_one_open_per_role'))
+        throw alreadyOpen((await findOpen(this.domain.db)) ?? 'unknown');
+      throw error;
+    }
   }
 
   async get(actor: PolicyUser, id: string): Promise<RequestView> {

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/database.js';
 import { badRequest } from '../lib/errors.js';
+import { isIdOf } from '../lib/ids.js';
 import type { GrantRecord, RequestRecord } from './records.js';
 
 /** The SQL for requests and grants. Callers pass the transaction they work in. */
@@ -54,11 +55,13 @@ export async function updateRequest(sql: Sql, id: string, patch: RequestPatch): 
   return row;
 }
 
+/** A request by id; an id we could not have issued finds nothing without asking the database. */
 export async function findRequest(
   sql: Sql,
   id: string,
   lock: 'lock' | 'read' = 'read',
 ): Promise<RequestRecord | null> {
+  if (!isIdOf('req', id)) return null;
   const [row] = await sql.query<RequestRecord>(
     `SELECT * FROM requests WHERE id = $1${lock === 'lock' ? ' FOR UPDATE' : ''}`,
     [id],
@@ -81,11 +84,13 @@ export async function updateGrant(sql: Sql, id: string, patch: GrantPatch): Prom
   return row;
 }
 
+/** A grant by id; an id we could not have issued finds nothing without asking the database. */
 export async function findGrant(
   sql: Sql,
   id: string,
   lock: 'lock' | 'read' = 'read',
 ): Promise<GrantRecord | null> {
+  if (!isIdOf('grt', id)) return null;
   const [row] = await sql.query<GrantRecord>(
     `SELECT * FROM grants WHERE id = $1${lock === 'lock' ? ' FOR UPDATE' : ''}`,
     [id],
@@ -104,7 +109,7 @@ export async function queuePositions(
     `SELECT q.id,
             (SELECT count(*) FROM requests o
               WHERE o.status = 'queued' AND o.resource_id = q.resource_id AND o.role = q.role
-                AND (o.queued_at, o.id) <= (q.queued_at, q.id))::int AS position
+                AND o.queue_order <= q.queue_order)::int AS position
        FROM requests q WHERE q.id = ANY($1::text[])`,
     [queued],
   );
@@ -144,6 +149,8 @@ export interface Page {
   readonly after: { readonly at: string; readonly id: string } | null;
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function readCursor(cursor: string | undefined, limit: number): Page {
   if (cursor === undefined) return { limit, after: null };
   try {
@@ -153,7 +160,10 @@ export function readCursor(cursor: string | undefined, limit: number): Page {
       parsed.length === 2 &&
       typeof parsed[0] === 'string' &&
       typeof parsed[1] === 'string' &&
-      !Number.isNaN(Date.parse(parsed[0]))
+      // Only what writeCursor writes: an exact ISO time in years PostgreSQL stores, and one of our ids.
+      ISO_TIME.test(parsed[0]) &&
+      new Date(parsed[0]).toISOString() === parsed[0] &&
+      (isIdOf('req', parsed[1]) || isIdOf('grt', parsed[1]))
     ) {
       return { limit, after: { at: parsed[0], id: parsed[1] } };
     }

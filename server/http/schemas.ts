@@ -6,7 +6,16 @@ import { z } from 'zod';
  */
 
 const isoTime = z.iso.datetime().describe('ISO-8601 UTC time');
-const shortText = (max: number) => z.string().max(max, { error: `expected at most ${max} characters` });
+// PostgreSQL cannot store NUL, and half a surrogate pair is not text: refuse both at the door.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this pattern looks for
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const shortText = (max: number) =>
+  z
+    .string()
+    .max(max, { error: `expected at most ${max} characters` })
+    .refine((text) => !UNSTORABLE.test(text), {
+      error: 'expected text without NUL characters or broken surrogate pairs',
+    });
 const id = shortText(64).min(1);
 
 export const errorBody = z
@@ -147,11 +156,12 @@ export const createRequestBody = z.strictObject({
   ticket: shortText(200).nullable().optional(),
 });
 
-export const approveBody = z.strictObject({ comment: shortText(1000).optional() }).optional();
+// Fastify hands a POST without a body to the validator as null: these bodies may be absent altogether.
+export const approveBody = z.strictObject({ comment: shortText(1000).optional() }).nullish();
 export const denyBody = z.strictObject({
   comment: shortText(1000).refine((comment) => comment.trim() !== '', { error: 'a denial needs a comment' }),
 });
-export const emptyBody = z.strictObject({}).optional();
+export const emptyBody = z.strictObject({}).nullish();
 export const extendBody = z.strictObject({
   durationSeconds: z
     .int()
@@ -159,11 +169,19 @@ export const extendBody = z.strictObject({
     .max(366 * 86_400),
   reason: shortText(1000).default(''),
 });
-export const revokeBody = z.strictObject({ reason: shortText(1000).optional() }).optional();
+export const revokeBody = z.strictObject({ reason: shortText(1000).optional() }).nullish();
 
-export const idParams = z.strictObject({ id });
+// Any string: one that is not an id we issue simply names nothing (404), like an unknown id.
+export const idParams = z.strictObject({ id: z.string().min(1).max(64) });
 
-const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+/** A whole number in a query string: digits only (no "", "0x10" or "1e3"). */
+const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,15}$/, { error: 'expected a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+const limit = (max: number, fallback: number) => queryInt(1, max).default(fallback);
 
 export const requestListQuery = z.strictObject({
   scope: z.enum(['mine', 'approvable', 'all']).default('mine'),
@@ -211,7 +229,7 @@ export const auditEntryView = z
   .meta({ id: 'AuditEntry' });
 
 export const auditListQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).default(0),
+  after: queryInt(0, Number.MAX_SAFE_INTEGER).default(0),
   limit: limit(1000, 100),
 });
 

@@ -10,15 +10,15 @@ export function parseDuration(value: string | number): number | null {
   const match = DURATION_PATTERN.exec(value.trim());
   if (!match || value.trim() === '') return null;
   const [, days, hours, minutes, seconds] = match;
-  return (
+  const total =
     Number(days ?? 0) * UNIT_SECONDS.d +
     Number(hours ?? 0) * UNIT_SECONDS.h +
     Number(minutes ?? 0) * UNIT_SECONDS.m +
-    Number(seconds ?? 0) * UNIT_SECONDS.s
-  );
+    Number(seconds ?? 0) * UNIT_SECONDS.s;
+  return Number.isSafeInteger(total) ? total : null;
 }
 
-/** "1h 30m", "45s", "2d": the largest two units, for messages and summaries. */
+/** "1h30m", "45s", "2d": the largest two units, written as the policy file takes them. */
 export function formatDuration(totalSeconds: number): string {
   const parts: string[] = [];
   let rest = Math.max(0, Math.round(totalSeconds));
@@ -28,5 +28,5 @@ export function formatDuration(totalSeconds: number): string {
       rest %= size;
     }
   }
-  return parts.length === 0 ? '0s' : parts.slice(0, 2).join(' ');
+  return parts.length === 0 ? '0s' : parts.slice(0, 2).join('');
 }

@@ -13,5 +13,12 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${body}`;
 }
 
-/** The exact shape of an id we issue; deep links and path parameters are checked against it. */
-export const ID_PATTERN = /^(req|grt)_[0-9a-hjkmnp-tv-z]{20}$/;
+const ID_PATTERNS: Readonly<Record<IdPrefix, RegExp>> = {
+  req: /^req_[0-9a-hjkmnp-tv-z]{20}$/,
+  grt: /^grt_[0-9a-hjkmnp-tv-z]{20}$/,
+};
+
+/** Whether `value` has the exact shape of an id we issue with `prefix`; anything else names nothing. */
+export function isIdOf(prefix: IdPrefix, value: string): boolean {
+  return ID_PATTERNS[prefix].test(value);
+}

@@ -122,7 +122,8 @@ export function checkRequestInput(resourceId: string, role: Role, input: Request
 }
 
 function checkDuration(resourceId: string, role: Role, seconds: number): void {
-  if (seconds < role.minDurationSeconds || seconds > role.maxDurationSeconds) {
+  // Written so that NaN is refused too.
+  if (!(seconds >= role.minDurationSeconds && seconds <= role.maxDurationSeconds)) {
     throw badRequest(
       'duration_out_of_range',
       `Choose a duration between ${formatDuration(role.minDurationSeconds)} and ${formatDuration(role.maxDurationSeconds)} for ${resourceId}/${role.name}.`,

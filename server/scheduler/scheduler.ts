@@ -23,6 +23,8 @@ export class Scheduler {
   private runAgain = false;
   private stopped = false;
   private failures = 0;
+  /** When the latest pass over the tasks began: everything due by then is handled by that pass. */
+  private passStartedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly clock: Clock,
@@ -35,9 +37,18 @@ export class Scheduler {
     return this.run();
   }
 
-  /** A deadline that may be earlier than the one the timer waits for. */
+  /** The deadline the timer is armed for; null when nothing is due. */
+  get nextWakeAt(): number | null {
+    return this.armedFor;
+  }
+
+  /**
+   * A deadline that may be earlier than the one the timer waits for. A deadline at or before the start
+   * of the latest pass is already covered by it (a deadline is always later than the commit that set it,
+   * and that pass read every commit before it): a NOTIFY that arrives late changes nothing.
+   */
   consider(deadline: number): void {
-    if (this.stopped) return;
+    if (this.stopped || deadline <= this.passStartedAt) return;
     if (this.armedFor === null || deadline < this.armedFor) this.arm(deadline);
   }
 
@@ -86,6 +97,7 @@ export class Scheduler {
         let handled = 0;
         do {
           this.runAgain = false;
+          this.passStartedAt = this.clock.now();
           for (const task of this.tasks) {
             for (;;) {
               if (this.stopped) return;

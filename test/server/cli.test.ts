@@ -1,0 +1,149 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { verifyPassword } from '../../server/auth/passwords.js';
+import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
+import { Api } from '../support/http.js';
+import { EventStream } from '../support/sse.js';
+
+const ROOT = new URL('../../', import.meta.url);
+
+interface Cli {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly output: () => string;
+  readonly exit: Promise<number | null>;
+}
+
+function runCli(args: string[], env: Record<string, string> = {}, input?: string): Cli {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: '', TIMEBOX_CONFIG: '', TIMEBOX_DEMO: '', TIMEBOX_PORT: '', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  if (input !== undefined) child.stdin.end(input);
+  const exit = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      resolve(code);
+    });
+  });
+  return { child, output: () => output, exit };
+}
+
+/** Waits for the "listening" log line and returns the URL it names. */
+async function listeningUrl(cli: Cli): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const match = /Timebox is listening on (http:\/\/[\d.:]+)/.exec(cli.output());
+    if (match?.[1]) return match[1];
+    if (cli.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the service did not start:\n${cli.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('the server command', () => {
+  let dataDir: string;
+  let running: Cli | null = null;
+  let firstKeys: unknown[] = [];
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'timebox-cli-'));
+  });
+  afterEach(async () => {
+    if (running && running.child.exitCode === null) {
+      running.child.kill('SIGKILL');
+      await running.exit;
+    }
+    running = null;
+  });
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs the demo on PGlite in the data folder, and drains and exits 0 on SIGTERM', async () => {
+    running = runCli(['--demo', '--port', '0', '--data', dataDir]);
+    const url = await listeningUrl(running);
+    const api = new Api(url);
+    expect((await api.get('/healthz')).body).toMatchObject({ ok: true, db: 'pglite' });
+    firstKeys = (await api.get<{ keys: unknown[] }>('/.well-known/jwks.json')).body.keys;
+    expect(firstKeys).toHaveLength(1);
+    const alice = await api.login('alice');
+    const stream = await EventStream.open(url, alice);
+    running.child.kill('SIGTERM');
+    expect(await running.exit).toBe(0);
+    await stream.until(() => stream.isEnded, 'the event stream to be closed by the drain');
+    expect(running.output()).toContain('stopped cleanly');
+    // Logs are JSON lines and never carry the password or the token.
+    expect(running.output()).not.toContain(alice);
+    expect(running.output()).not.toMatch(/"password"/);
+  });
+
+  it('takes its port and data folder from the environment too', async () => {
+    running = runCli([], { TIMEBOX_DEMO: '1', TIMEBOX_PORT: '0', TIMEBOX_DATA: dataDir });
+    const url = await listeningUrl(running);
+    // The same data folder as the previous test: the signing key survived the restart.
+    expect((await new Api(url).get<{ keys: unknown[] }>('/.well-known/jwks.json')).body.keys).toEqual(
+      firstKeys,
+    );
+    running.child.kill('SIGTERM');
+    expect(await running.exit).toBe(0);
+  });
+
+  it.each([
+    [['--port', 'eighty'], '--port must be a number from 0 to 65535, not "eighty".'],
+    [['--demo', '--config', 'x.yaml'], 'Choose --demo or --config, not both.'],
+    [['--bogus'], "Unknown option '--bogus'"],
+    [
+      ['--config', '/nonexistent/timebox.yaml'],
+      'Policy file /nonexistent/timebox.yaml is invalid:\n  (top level): cannot read the file (ENOENT)',
+    ],
+    [['--demo', '--public-url', 'ftp://x'], '--public-url must be an http or https URL, not "ftp://x".'],
+  ])('refuses %j with exit code 2 and says why', async (args, message) => {
+    running = runCli(args);
+    expect(await running.exit).toBe(2);
+    expect(running.output()).toContain(message);
+  });
+
+  it('refuses a DATABASE_URL that is not PostgreSQL', async () => {
+    running = runCli(['--demo', '--port', '0'], { DATABASE_URL: 'mysql://localhost/x' });
+    expect(await running.exit).toBe(2);
+    expect(running.output()).toContain('DATABASE_URL must be a postgres:// or postgresql:// URL.');
+  });
+
+  it('hashes a password read on stdin for the policy file', async () => {
+    running = runCli(['hash-password'], {}, 'correct horse battery staple\n');
+    expect(await running.exit).toBe(0);
+    const hash = running.output().trim();
+    expect(hash).toMatch(/^scrypt:32768:8:1:/);
+    expect(await verifyPassword('correct horse battery staple', hash)).toBe(true);
+    expect(await verifyPassword('wrong', hash)).toBe(false);
+  });
+
+  it('refuses a password shorter than 8 characters', async () => {
+    running = runCli(['hash-password'], {}, 'short\n');
+    expect(await running.exit).toBe(2);
+    expect(running.output()).toContain('Choose a password of at least 8 characters.');
+  });
+
+  describe.runIf(postgresAvailable())('with DATABASE_URL', () => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await createTestDatabase('postgres');
+    });
+    afterAll(async () => {
+      await database.drop();
+    });
+
+    it('runs on PostgreSQL, migrating the empty database at start', async () => {
+      running = runCli(['--demo', '--port', '0'], { DATABASE_URL: database.url ?? '' });
+      const url = await listeningUrl(running);
+      expect((await new Api(url).get('/healthz')).body).toMatchObject({ ok: true, db: 'postgres' });
+      running.child.kill('SIGTERM');
+      expect(await running.exit).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntryView, GrantView, RequestView } from '../../server/http/schemas.js';
+import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { startService, type RunningService } from '../support/service.js';
+import { EventStream } from '../support/sse.js';
+
+/** Polls `ready` until it holds: for what crosses instances through PostgreSQL's NOTIFY. */
+async function eventually(
+  ready: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+// Without PostgreSQL (local runs only: in CI databases.ts fails the run instead) this suite does not apply.
+describe.runIf(postgresAvailable())('two instances on one PostgreSQL', () => {
+  const clock = new ManualClock();
+  let database: TestDatabase;
+  let first: RunningService;
+  let second: RunningService;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    first = await startService({ kind: 'postgres', clock, database });
+    second = await startService({ kind: 'postgres', clock, database });
+  });
+  afterAll(async () => {
+    await first.stop();
+    await second.stop();
+    await database.drop();
+  });
+
+  it('ends every grant exactly once while both schedulers race for it', async () => {
+    const tokens = await Promise.all([first.api.login('alice'), second.api.login('dave')]);
+    const instances = [first, second] as const;
+    const grants: GrantView[] = [];
+    for (let index = 0; index < 40; index++) {
+      const side = index % 2;
+      const running = instances[side];
+      const token = tokens[side];
+      if (!running || token === undefined) throw new Error('two instances expected');
+      const created = await running.api.post<RequestView>('/v1/requests', token, {
+        resourceId: 'sandbox',
+        role: 'operator',
+        durationSeconds: 10 + (index % 5) * 10,
+        reason: 'race',
+      });
+      expect(created.status).toBe(201);
+      grants.push((await running.api.get<GrantView>(`/v1/grants/${created.body.grantId ?? ''}`, token)).body);
+    }
+    const lastExpiry = Math.max(...grants.map((grant) => Date.parse(grant.expiresAt)));
+    // Both instances wake at the same instants and compete for the same rows.
+    clock.advanceTo(lastExpiry);
+    const admin = await first.api.login('admin');
+    await eventually(async () => {
+      clock.advance(100); // lets a scheduler that found rows locked by the other look again
+      await Promise.all([first.service.scheduler.settled(), second.service.scheduler.settled()]);
+      const active = await first.api.get<{ items: GrantView[] }>('/v1/grants?scope=all&status=active', admin);
+      return active.body.items.length === 0;
+    }, 'every grant has ended');
+
+    const entries: AuditEntryView[] = [];
+    for (let after = 0; ;) {
+      const page = await first.api.get<{ items: AuditEntryView[]; next: string | null }>(
+        `/v1/audit?after=${after}&limit=1000`,
+        admin,
+      );
+      entries.push(...page.body.items);
+      if (page.body.next === null) break;
+      after = Number(page.body.next);
+    }
+    // Each instance counts the grants it ended itself: together, each grant once.
+    const endedBy = async (running: RunningService): Promise<number> => {
+      const text = (await running.api.get<string>('/metrics')).body;
+      const line = text
+        .split('\n')
+        .find((candidate) => candidate.startsWith('timebox_grants_ended_total{reason="expired"}'));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
+    expect((await endedBy(first)) + (await endedBy(second))).toBe(grants.length);
+    const expiries = entries
+      .filter((entry) => entry.action === 'grant.expired')
+      .map((entry) => entry.subjectId);
+    expect(expiries.sort()).toEqual(grants.map((grant) => grant.id).sort());
+    expect((await second.api.get('/v1/audit/verify', admin)).body).toEqual({
+      ok: true,
+      entries: entries.length,
+    });
+
+    // Each owner heard of each ending once: replay their whole stream from the start.
+    for (const [index, running] of instances.entries()) {
+      const token = tokens[index] ?? '';
+      const stream = await EventStream.open(running.url, token, '0');
+      const owned = grants.filter((grant) => grant.userId === (index === 0 ? 'alice' : 'dave'));
+      await stream.until(() => stream.of('grant.ended').length >= owned.length, 'every grant.ended');
+      const ended = stream.of('grant.ended').map((event) => (JSON.parse(event.data) as GrantView).id);
+      expect(ended.sort()).toEqual(owned.map((grant) => grant.id).sort());
+      const ids = stream.events.map((event) => Number(event.id));
+      expect(ids).toEqual(ids.map((_, position) => position + 1)); // gapless, in order
+      stream.close();
+    }
+  });
+
+  it('delivers an event raised on one instance to a stream held by the other', async () => {
+    const alice = await first.api.login('alice');
+    const bob = await second.api.login('bob');
+    const bobOnSecond = await EventStream.open(second.url, bob);
+    const aliceOnFirst = await EventStream.open(first.url, alice);
+    try {
+      const created = await first.api.post<RequestView>('/v1/requests', alice, {
+        resourceId: 'prod-db',
+        role: 'read',
+        durationSeconds: 600,
+        reason: 'cross-instance',
+      });
+      expect(created.status).toBe(201);
+      await bobOnSecond.next('approval.needed', (data) => (data as RequestView).id === created.body.id);
+      const approved = await second.api.post<RequestView>(`/v1/requests/${created.body.id}/approve`, bob, {});
+      expect(approved.body.status).toBe('approved');
+      await aliceOnFirst.next('grant.activated', (data) => (data as GrantView).requestId === created.body.id);
+    } finally {
+      bobOnSecond.close();
+      aliceOnFirst.close();
+    }
+  });
+
+  it('expires a grant made on one instance when only the other is scheduling', async () => {
+    const alice = await first.api.login('alice');
+    const created = await first.api.post<RequestView>('/v1/requests', alice, {
+      resourceId: 'sandbox',
+      role: 'operator',
+      durationSeconds: 30,
+      reason: 'handover',
+    });
+    const grant = (await first.api.get<GrantView>(`/v1/grants/${created.body.grantId ?? ''}`, alice)).body;
+    const expiresAt = Date.parse(grant.expiresAt);
+    await eventually(
+      () => (second.service.scheduler.nextWakeAt ?? Infinity) <= expiresAt,
+      'the second instance heard the deadline',
+    );
+    await first.service.scheduler.stop();
+    clock.advanceTo(expiresAt);
+    await second.service.scheduler.settled();
+    expect((await second.api.get<GrantView>(`/v1/grants/${grant.id}`, alice)).body).toMatchObject({
+      status: 'expired',
+      endedAt: grant.expiresAt,
+    });
+  });
+});
