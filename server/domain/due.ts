@@ -3,9 +3,9 @@ import { nextReminderAt } from '../policy/engine.js';
 import { endGrant } from './activation.js';
 import { escalate, lapse } from './approval-flow.js';
 import type { Domain } from './context.js';
-import type { GrantRecord, RequestRecord } from './records.js';
-import { updateGrant } from './store.js';
+import { updateGrant, type TableRows } from './store.js';
 import { toGrantView } from './views.js';
+import type { Work } from './work.js';
 
 /**
  * The work that falls due with time: expiries, reminders, lapses and escalations. Each claims its rows
@@ -17,82 +17,86 @@ export interface DueTask {
   run(limit: number): Promise<number>;
 }
 
+/**
+ * A task that claims the rows of `table` that are `due` ($1 is now), earliest `by` first, and handles
+ * them in the same transaction, so a claimed row is either fully handled or released by the rollback.
+ */
+function dueTask<Table extends keyof TableRows>(
+  domain: Domain,
+  name: string,
+  claim: { readonly table: Table; readonly due: string; readonly by: string },
+  handle: (work: Work, rows: TableRows[Table][]) => Promise<void>,
+): DueTask {
+  return {
+    name,
+    run: (limit) =>
+      domain.uow.run(async (work) => {
+        const rows = await work.sql.query<TableRows[Table]>(
+          `SELECT * FROM ${claim.table} WHERE ${claim.due} ORDER BY ${claim.by} LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [new Date(work.now), limit],
+        );
+        await handle(work, rows);
+        return rows.length;
+      }),
+  };
+}
+
 export function dueTasks(domain: Domain): DueTask[] {
   return [
-    {
-      name: 'expire grants',
-      run: (limit) =>
-        domain.uow.run(async (work) => {
-          const due = await work.sql.query<GrantRecord>(
-            `SELECT * FROM grants WHERE status = 'active' AND expires_at <= $1
-              ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-            [new Date(work.now), limit],
+    dueTask(
+      domain,
+      'expire grants',
+      { table: 'grants', due: `status = 'active' AND expires_at <= $1`, by: 'expires_at' },
+      async (work, due) => {
+        // Seat-pool locks are taken in one global order, so two instances expiring grants of the
+        // same pools never wait on each other in a cycle.
+        const byPool = [...due].sort((a, b) =>
+          `${a.resource_id}/${a.role}`.localeCompare(`${b.resource_id}/${b.role}`),
+        );
+        for (const grant of byPool) await endGrant(domain, work, grant, 'expired', null, null);
+      },
+    ),
+    dueTask(
+      domain,
+      'send reminders',
+      { table: 'grants', due: `status = 'active' AND next_reminder_at <= $1`, by: 'next_reminder_at' },
+      async (work, due) => {
+        for (const grant of due) {
+          const expiresAt = grant.expires_at.getTime();
+          // After downtime several leads may have passed: one reminder says the time that is left now.
+          const next = nextReminderAt(
+            domain.policy.service.reminderLeadsSeconds,
+            grant.starts_at.getTime(),
+            expiresAt,
+            work.now,
           );
-          // Seat-pool locks are taken in one global order, so two instances expiring grants of the
-          // same pools never wait on each other in a cycle.
-          const byPool = [...due].sort((a, b) =>
-            `${a.resource_id}/${a.role}`.localeCompare(`${b.resource_id}/${b.role}`),
-          );
-          for (const grant of byPool) await endGrant(domain, work, grant, 'expired', null, null);
-          return due.length;
-        }),
-    },
-    {
-      name: 'send reminders',
-      run: (limit) =>
-        domain.uow.run(async (work) => {
-          const due = await work.sql.query<GrantRecord>(
-            `SELECT * FROM grants WHERE status = 'active' AND next_reminder_at <= $1
-              ORDER BY next_reminder_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-            [new Date(work.now), limit],
-          );
-          for (const grant of due) {
-            const expiresAt = grant.expires_at.getTime();
-            // After downtime several leads may have passed: one reminder says the time that is left now.
-            const next = nextReminderAt(
-              domain.policy.service.reminderLeadsSeconds,
-              grant.starts_at.getTime(),
-              expiresAt,
-              work.now,
-            );
-            const updated = await updateGrant(work.sql, grant.id, {
-              next_reminder_at: next === null ? null : new Date(next),
-            });
-            work.emit([grant.user_id], 'grant.expiring', {
-              grant: toGrantView(domain.policy, updated),
-              secondsLeft: Math.max(0, Math.ceil((expiresAt - work.now) / 1000)),
-            });
-            work.wake(updated.next_reminder_at);
-          }
-          return due.length;
-        }),
-    },
-    {
-      name: 'lapse requests',
-      run: (limit) =>
-        domain.uow.run(async (work) => {
-          const due = await work.sql.query<RequestRecord>(
-            `SELECT * FROM requests WHERE status IN ('pending', 'queued') AND expires_at <= $1
-              ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-            [new Date(work.now), limit],
-          );
-          for (const request of due) await lapse(domain, work, request);
-          return due.length;
-        }),
-    },
-    {
-      name: 'escalate requests',
-      run: (limit) =>
-        domain.uow.run(async (work) => {
-          const due = await work.sql.query<RequestRecord>(
-            `SELECT * FROM requests WHERE status = 'pending' AND escalates_at <= $1
-              ORDER BY escalates_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-            [new Date(work.now), limit],
-          );
-          for (const request of due) await escalate(domain, work, request);
-          return due.length;
-        }),
-    },
+          const updated = await updateGrant(work.sql, grant.id, {
+            next_reminder_at: next === null ? null : new Date(next),
+          });
+          work.emit([grant.user_id], 'grant.expiring', {
+            grant: toGrantView(domain.policy, updated),
+            secondsLeft: Math.max(0, Math.ceil((expiresAt - work.now) / 1000)),
+          });
+          work.wake(updated.next_reminder_at);
+        }
+      },
+    ),
+    dueTask(
+      domain,
+      'lapse requests',
+      { table: 'requests', due: `status IN ('pending', 'queued') AND expires_at <= $1`, by: 'expires_at' },
+      async (work, due) => {
+        for (const request of due) await lapse(domain, work, request);
+      },
+    ),
+    dueTask(
+      domain,
+      'escalate requests',
+      { table: 'requests', due: `status = 'pending' AND escalates_at <= $1`, by: 'escalates_at' },
+      async (work, due) => {
+        for (const request of due) await escalate(domain, work, request);
+      },
+    ),
   ];
 }
 

@@ -11,7 +11,7 @@ import { openRequest } from './approval-flow.js';
 import { roleOf, type Domain } from './context.js';
 import { once, type StoredResponse } from './idempotency.js';
 import type { GrantRecord } from './records.js';
-import { findGrant, findRequest, readCursor, writeCursor } from './store.js';
+import { findGrant, findRequest, listPage } from './store.js';
 import { toGrantView } from './views.js';
 
 export interface CredentialResponse {
@@ -39,24 +39,13 @@ export class Grants {
   ): Promise<{ items: GrantView[]; next: string | null }> {
     if (query.scope === 'all' && !actor.isAdmin)
       throw forbidden('admin_only', 'Only administrators may list every grant.');
-    const page = readCursor(query.cursor, query.limit);
-    const conditions: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown): string => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    if (query.scope === 'mine') conditions.push(`user_id = ${param(actor.id)}`);
-    if (query.status === 'active') conditions.push(`status = 'active'`);
-    if (query.status === 'ended') conditions.push(`status IN ('expired', 'revoked')`);
-    if (page.after)
-      conditions.push(`(starts_at, id) < (${param(page.after.at)}::timestamptz, ${param(page.after.id)})`);
-    const rows = await this.domain.db.query<GrantRecord>(
-      `SELECT * FROM grants ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
-        ORDER BY starts_at DESC, id DESC LIMIT ${param(page.limit + 1)}`,
-      params,
-    );
-    const { items, next } = writeCursor(rows, page, (row) => [row.starts_at, row.id]);
+    const { items, next } = await listPage(this.domain.db, 'grants', query, (param) => {
+      const conditions: string[] = [];
+      if (query.scope === 'mine') conditions.push(`user_id = ${param(actor.id)}`);
+      if (query.status === 'active') conditions.push(`status = 'active'`);
+      if (query.status === 'ended') conditions.push(`status IN ('expired', 'revoked')`);
+      return conditions;
+    });
     return { items: items.map((row) => toGrantView(this.domain.policy, row)), next };
   }
 

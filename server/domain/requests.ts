@@ -9,7 +9,7 @@ import { cancel, decide, openRequest } from './approval-flow.js';
 import type { Domain } from './context.js';
 import { once, type StoredResponse } from './idempotency.js';
 import type { RequestRecord } from './records.js';
-import { findRequest, queuePositions, readCursor, writeCursor } from './store.js';
+import { findRequest, listPage, queuePositions } from './store.js';
 import { toRequestView } from './views.js';
 
 /** Requests as the API offers them: who may see and do what, then the approval flow. */
@@ -100,33 +100,17 @@ export class Requests {
     actor: PolicyUser,
     query: z.output<typeof requestListQuery>,
   ): Promise<{ items: RequestView[]; next: string | null }> {
-    const page = readCursor(query.cursor, query.limit);
-    const conditions: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown): string => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    switch (query.scope) {
-      case 'mine':
-        conditions.push(`requester_id = ${param(actor.id)}`);
-        break;
-      case 'approvable':
-        conditions.push(`status = 'pending' AND deciders @> ARRAY[${param(actor.id)}]::text[]`);
-        break;
-      case 'all':
-        if (!actor.isAdmin) throw forbidden('admin_only', 'Only administrators may list every request.');
-        break;
+    if (query.scope === 'all' && !actor.isAdmin) {
+      throw forbidden('admin_only', 'Only administrators may list every request.');
     }
-    if (query.status) conditions.push(`status = ANY(${param(query.status)}::text[])`);
-    if (page.after)
-      conditions.push(`(created_at, id) < (${param(page.after.at)}::timestamptz, ${param(page.after.id)})`);
-    const rows = await this.domain.db.query<RequestRecord>(
-      `SELECT * FROM requests ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id DESC LIMIT ${param(page.limit + 1)}`,
-      params,
-    );
-    const { items, next } = writeCursor(rows, page, (row) => [row.created_at, row.id]);
+    const { items, next } = await listPage(this.domain.db, 'requests', query, (param) => {
+      const conditions: string[] = [];
+      if (query.scope === 'mine') conditions.push(`requester_id = ${param(actor.id)}`);
+      if (query.scope === 'approvable')
+        conditions.push(`status = 'pending' AND deciders @> ARRAY[${param(actor.id)}]::text[]`);
+      if (query.status) conditions.push(`status = ANY(${param(query.status)}::text[])`);
+      return conditions;
+    });
     const positions = await queuePositions(this.domain.db, items);
     return {
       items: items.map((row) => toRequestView(this.domain.policy, row, positions.get(row.id) ?? null)),

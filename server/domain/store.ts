@@ -143,15 +143,61 @@ export async function seatUsage(sql: Sql): Promise<Map<string, { inUse: number; 
   return new Map(rows.map((row) => [row.pool, { inUse: row.in_use, queued: row.queued }]));
 }
 
+/** Adds a value to a query's parameters and returns its placeholder, `$n`. */
+export type Param = (value: unknown) => string;
+
+/** The row type of each table that is listed or claimed by name. */
+export interface TableRows {
+  readonly requests: RequestRecord;
+  readonly grants: GrantRecord;
+}
+
+// Newest first: requests by when they were made, grants by when they started.
+const SORT_COLUMN = { requests: 'created_at', grants: 'starts_at' } as const;
+
+const sortKeyOf = (row: RequestRecord | GrantRecord): [Date, string] => [
+  'created_at' in row ? row.created_at : row.starts_at,
+  row.id,
+];
+
+/**
+ * One page of `table`, newest first (then by id), filtered by the conditions `where` writes. The cursor
+ * is the last item's sort key, opaque to clients.
+ */
+export async function listPage<Table extends keyof TableRows>(
+  sql: Sql,
+  table: Table,
+  request: { readonly cursor?: string | undefined; readonly limit: number },
+  where: (param: Param) => string[],
+): Promise<{ items: TableRows[Table][]; next: string | null }> {
+  const page = readCursor(request.cursor, request.limit);
+  const sortColumn = SORT_COLUMN[table];
+  const params: unknown[] = [];
+  const param: Param = (value) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const conditions = where(param);
+  if (page.after) {
+    conditions.push(`(${sortColumn}, id) < (${param(page.after.at)}::timestamptz, ${param(page.after.id)})`);
+  }
+  const rows = await sql.query<TableRows[Table]>(
+    `SELECT * FROM ${table} ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+      ORDER BY ${sortColumn} DESC, id DESC LIMIT ${param(page.limit + 1)}`,
+    params,
+  );
+  return writeCursor(rows, page, sortKeyOf);
+}
+
 /** Keyset pagination: the cursor is the last item's sort key, opaque to clients. */
-export interface Page {
+interface Page {
   readonly limit: number;
   readonly after: { readonly at: string; readonly id: string } | null;
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-export function readCursor(cursor: string | undefined, limit: number): Page {
+function readCursor(cursor: string | undefined, limit: number): Page {
   if (cursor === undefined) return { limit, after: null };
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -173,7 +219,7 @@ export function readCursor(cursor: string | undefined, limit: number): Page {
   throw badRequest('invalid_cursor', 'The cursor is not one this service returned; start again without it.');
 }
 
-export function writeCursor<T>(
+function writeCursor<T>(
   rows: readonly T[],
   page: Page,
   key: (row: T) => [Date, string],

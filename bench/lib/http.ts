@@ -1,0 +1,97 @@
+import { Pool } from 'undici';
+
+/** A keep-alive client for one service process, with the calls the scenarios make. */
+export class BenchClient {
+  private readonly pool: Pool;
+
+  constructor(
+    readonly baseUrl: string,
+    connections: number,
+  ) {
+    this.pool = new Pool(baseUrl, { connections, pipelining: 1 });
+  }
+
+  async call(
+    method: 'GET' | 'POST',
+    path: string,
+    token?: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }> {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await this.pool.request({
+      method,
+      path,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, json: text ? (JSON.parse(text) as unknown) : null };
+  }
+
+  async login(username: string, password: string): Promise<string> {
+    const { status, json } = await this.call('POST', '/v1/auth/login', undefined, { username, password });
+    if (
+      status !== 200 ||
+      typeof json !== 'object' ||
+      json === null ||
+      !('token' in json) ||
+      typeof json.token !== 'string'
+    ) {
+      throw new Error(`login as ${username} answered ${status}`);
+    }
+    return json.token;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** Signs in every bench user, spreading them over the clients (one per service process). */
+export function loginAll(
+  clients: readonly BenchClient[],
+  users: readonly string[],
+  password: string,
+): Promise<string[]> {
+  return Promise.all(
+    users.map((user, index) => {
+      const client = clients[index % clients.length];
+      if (!client) throw new Error('no client to sign in with');
+      return client.login(user, password);
+    }),
+  );
+}
+
+/** Runs `iteration` from `concurrency` workers for `durationMs` after a warm-up; latencies in ms. */
+export async function closedLoop(options: {
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  iteration: (worker: number) => Promise<void>;
+}): Promise<{ completed: number; errors: number; latenciesMs: number[]; elapsedMs: number }> {
+  const latenciesMs: number[] = [];
+  let completed = 0;
+  let errors = 0;
+  const started = performance.now();
+  const measureFrom = started + options.warmupMs;
+  const stopAt = measureFrom + options.durationMs;
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async (_, worker) => {
+      while (performance.now() < stopAt) {
+        const begin = performance.now();
+        try {
+          await options.iteration(worker);
+          if (begin >= measureFrom) {
+            completed += 1;
+            latenciesMs.push(performance.now() - begin);
+          }
+        } catch {
+          if (begin >= measureFrom) errors += 1;
+        }
+      }
+    }),
+  );
+  return { completed, errors, latenciesMs, elapsedMs: performance.now() - measureFrom };
+}

@@ -1,0 +1,38 @@
+export interface ScenarioResult {
+  readonly name: string;
+  readonly metric: string;
+  readonly unit: string;
+  readonly value: number;
+  readonly target: number | null;
+  /** Whether a value above the target is good (throughput) or below it (latency, errors). */
+  readonly better: 'higher' | 'lower';
+  readonly pass: boolean;
+  readonly note?: string;
+}
+
+export function result(
+  name: string,
+  metric: string,
+  unit: string,
+  value: number,
+  target: number | null,
+  better: 'higher' | 'lower',
+  note?: string,
+): ScenarioResult {
+  const pass = target === null || (better === 'higher' ? value >= target : value < target);
+  return { name, metric, unit, value, target, better, pass, ...(note === undefined ? {} : { note }) };
+}
+
+/** A scenario that could not run here says why instead of pretending. */
+export function notRun(name: string, metric: string, unit: string, why: string): ScenarioResult {
+  return {
+    name,
+    metric,
+    unit,
+    value: Number.NaN,
+    target: null,
+    better: 'lower',
+    pass: false,
+    note: `not run: ${why}`,
+  };
+}
