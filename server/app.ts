@@ -32,6 +32,7 @@ import { grantRoutes } from './http/routes/grants.js';
 import { requestRoutes } from './http/routes/requests.js';
 import { serviceRoutes } from './http/routes/service.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { SERVICE_TIME_HEADER } from './lib/service-time.js';
 import { Housekeeping } from './ops/housekeeping.js';
 import { Metrics } from './ops/metrics.js';
 import type { Policy } from './policy/types.js';
@@ -163,8 +164,10 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     request.session = null;
   });
   app.addHook('onSend', async (_request, reply) => {
-    // Clients correct their countdowns by the server's clock: it must be the clock the service uses.
-    void reply.header('date', new Date(clock.now()).toUTCString());
+    // Clients correct their countdowns by the service's clock: it must be the clock the service uses.
+    // Date has one-second resolution; X-Timebox-Time carries the same instant in milliseconds.
+    const now = clock.now();
+    void reply.header('date', new Date(now).toUTCString()).header(SERVICE_TIME_HEADER, String(now));
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

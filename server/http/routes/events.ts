@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest } from '../../lib/errors.js';
+import { SERVICE_TIME_HEADER } from '../../lib/service-time.js';
 import { actorOf, type RouteContext } from '../context.js';
 import { errorBody } from '../schemas.js';
 
@@ -45,6 +46,7 @@ export const eventRoutes =
           connection: 'keep-alive',
           'x-accel-buffering': 'no', // nginx would otherwise buffer the stream
           date: new Date(context.clock.now()).toUTCString(),
+          [SERVICE_TIME_HEADER]: String(context.clock.now()),
         });
         const close = await context.hub.open(actor.id, lastEventId, {
           write: (chunk) => {

@@ -1,0 +1,15 @@
+import { systemClock, type Clock } from '../../server/lib/clock.js';
+
+export type { Clock };
+
+/** The desktop's clock: wall time and timers (injected in tests), and a monotonic reading to notice jumps. */
+export interface DesktopClock extends Clock {
+  /** Milliseconds on a clock that never jumps (it may pause while the machine sleeps). */
+  monotonic(): number;
+}
+
+export const systemDesktopClock: DesktopClock = {
+  now: systemClock.now,
+  setTimer: systemClock.setTimer,
+  monotonic: () => performance.now(),
+};

@@ -1,0 +1,266 @@
+import { z } from 'zod';
+import {
+  credentialView,
+  grantView,
+  listOf,
+  requestView,
+  resourceView,
+  userView,
+  type GrantView,
+  type RequestView,
+  type ResourceView,
+} from '../../server/http/schemas.js';
+import type { UserView } from '../../preload/contract.js';
+import type { ClockOffsetEstimator } from './clock-offset.js';
+import type { DesktopClock } from './clock.js';
+import { ServiceError } from './errors.js';
+
+export interface GrantClientOptions {
+  /** The service's base URL, e.g. http://127.0.0.1:8787. */
+  readonly baseUrl: () => string | null;
+  readonly token: () => string | null;
+  readonly fetch: typeof fetch;
+  readonly clock: DesktopClock;
+  readonly offset: ClockOffsetEstimator;
+  readonly retry?: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  readonly random?: () => number;
+}
+
+const loginAnswer = z.object({ token: z.string(), expiresAt: z.string(), user: userView });
+const errorAnswer = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
+const TRANSIENT_STATUSES = new Set([502, 503, 504]);
+
+interface Call<T> {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: unknown;
+  readonly idempotencyKey?: string;
+  /** Safe to send again after a transient failure: reads, and writes that carry an idempotency key. */
+  readonly retry: boolean;
+  readonly authenticated: boolean;
+  readonly parse: (status: number, json: unknown) => T;
+}
+
+/**
+ * The grant API as the desktop uses it. Every answer's Date header feeds the clock-offset estimate.
+ * Transient failures (no connection, 502, 503, 504) are retried with exponential backoff and jitter when
+ * the call is safe to repeat; a 4xx is never retried. Every failure is a ServiceError with a sentence.
+ */
+export class GrantClient {
+  private readonly retry: NonNullable<GrantClientOptions['retry']>;
+  private readonly random: () => number;
+
+  constructor(private readonly options: GrantClientOptions) {
+    this.retry = options.retry ?? { attempts: 3, baseDelayMs: 300, maxDelayMs: 3000 };
+    this.random = options.random ?? Math.random;
+  }
+
+  login(username: string, password: string, otp?: string): Promise<{ token: string; expiresAt: string; user: UserView }> {
+    return this.send({
+      method: 'POST',
+      path: '/v1/auth/login',
+      body: { username, password, ...(otp === undefined ? {} : { otp }) },
+      retry: false,
+      authenticated: false,
+      parse: (_status, json) => loginAnswer.parse(json),
+    });
+  }
+
+  logout(): Promise<null> {
+    return this.send({ method: 'POST', path: '/v1/auth/logout', retry: false, authenticated: true, parse: () => null });
+  }
+
+  me(): Promise<UserView> {
+    return this.get('/v1/me', userView);
+  }
+
+  async resources(): Promise<ResourceView[]> {
+    return (await this.get('/v1/resources', listOf(resourceView))).items;
+  }
+
+  myRequests(): Promise<RequestView[]> {
+    return this.all('/v1/requests?scope=mine', requestView);
+  }
+
+  approvals(): Promise<RequestView[]> {
+    return this.all('/v1/requests?scope=approvable', requestView);
+  }
+
+  async grants(status: 'active' | 'ended', limit?: number): Promise<GrantView[]> {
+    if (limit !== undefined) return (await this.get(`/v1/grants?status=${status}&limit=${limit}`, listOf(grantView))).items;
+    return this.all(`/v1/grants?status=${status}`, grantView);
+  }
+
+  grant(grantId: string): Promise<GrantView> {
+    return this.get(`/v1/grants/${encodeURIComponent(grantId)}`, grantView);
+  }
+
+  createRequest(
+    input: { resourceId: string; role: string; durationSeconds: number; reason: string; ticket?: string },
+    idempotencyKey: string,
+  ): Promise<RequestView> {
+    return this.send({
+      method: 'POST',
+      path: '/v1/requests',
+      body: input,
+      idempotencyKey,
+      retry: true,
+      authenticated: true,
+      parse: (_status, json) => requestView.parse(json),
+    });
+  }
+
+  approve(requestId: string, comment?: string): Promise<RequestView> {
+    return this.post(`/v1/requests/${encodeURIComponent(requestId)}/approve`, comment ? { comment } : {}, requestView);
+  }
+
+  deny(requestId: string, comment: string): Promise<RequestView> {
+    return this.post(`/v1/requests/${encodeURIComponent(requestId)}/deny`, { comment }, requestView);
+  }
+
+  cancel(requestId: string): Promise<RequestView> {
+    return this.post(`/v1/requests/${encodeURIComponent(requestId)}/cancel`, {}, requestView);
+  }
+
+  extend(
+    grantId: string,
+    durationSeconds: number,
+    reason: string,
+    idempotencyKey: string,
+  ): Promise<{ kind: 'extended'; grant: GrantView } | { kind: 'needs-approval'; request: RequestView }> {
+    return this.send({
+      method: 'POST',
+      path: `/v1/grants/${encodeURIComponent(grantId)}/extend`,
+      body: { durationSeconds, reason },
+      idempotencyKey,
+      retry: true,
+      authenticated: true,
+      parse: (status, json) =>
+        status === 202 ? { kind: 'needs-approval', request: requestView.parse(json) } : { kind: 'extended', grant: grantView.parse(json) },
+    });
+  }
+
+  relinquish(grantId: string): Promise<GrantView> {
+    return this.post(`/v1/grants/${encodeURIComponent(grantId)}/revoke`, {}, grantView);
+  }
+
+  credential(grantId: string): Promise<z.output<typeof credentialView>> {
+    return this.get(`/v1/grants/${encodeURIComponent(grantId)}/credential`, credentialView);
+  }
+
+  /** The event stream's URL and headers, for LiveEvents (which reads the body itself). */
+  eventStreamRequest(lastEventId: string | null): { url: string; headers: Record<string, string> } {
+    const base = this.requireBaseUrl();
+    const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${this.requireToken()}` };
+    if (lastEventId !== null) headers['last-event-id'] = lastEventId;
+    return { url: `${base}/v1/events`, headers };
+  }
+
+  private get<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+    return this.send({ method: 'GET', path, retry: true, authenticated: true, parse: (_status, json) => schema.parse(json) });
+  }
+
+  private post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
+    return this.send({ method: 'POST', path, body, retry: false, authenticated: true, parse: (_status, json) => schema.parse(json) });
+  }
+
+  /** Every page of a list. */
+  private async all<T>(path: string, item: z.ZodType<T>): Promise<T[]> {
+    const items: T[] = [];
+    const page = z.object({ items: z.array(item), next: z.string().nullable() });
+    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
+      const separator = path.includes('?') ? '&' : '?';
+      const answer: z.output<typeof page> = await this.get(
+        `${path}${separator}limit=200${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+        page,
+      );
+      items.push(...answer.items);
+      cursor = answer.next;
+    }
+    return items;
+  }
+
+  private requireBaseUrl(): string {
+    const base = this.options.baseUrl();
+    if (!base) throw new ServiceError('no_service', 'No Timebox service is configured; set its URL in Settings.', null, false);
+    return base.replace(/\/+$/, '');
+  }
+
+  private requireToken(): string {
+    const token = this.options.token();
+    if (!token) throw new ServiceError('missing_token', 'Sign in to Timebox first.', 401, false);
+    return token;
+  }
+
+  private async send<T>(call: Call<T>): Promise<T> {
+    const base = this.requireBaseUrl();
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (call.authenticated) headers.authorization = `Bearer ${this.requireToken()}`;
+    if (call.body !== undefined) headers['content-type'] = 'application/json';
+    if (call.idempotencyKey) headers['idempotency-key'] = call.idempotencyKey;
+    const attempts = call.retry ? this.retry.attempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(base, call, headers);
+      } catch (error) {
+        if (!(error instanceof ServiceError) || !error.retryable || attempt >= attempts) throw error;
+        await this.pause(attempt);
+      }
+    }
+  }
+
+  private async once<T>(base: string, call: Call<T>, headers: Record<string, string>): Promise<T> {
+    const sentAt = this.options.clock.now();
+    let response: Response;
+    try {
+      response = await this.options.fetch(`${base}${call.path}`, {
+        method: call.method,
+        headers,
+        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+      });
+    } catch (error) {
+      throw new ServiceError(
+        'service_unreachable',
+        `Can't reach the Timebox service at ${base}${error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''}. Check your network; Timebox keeps trying.`,
+        null,
+        true,
+      );
+    }
+    this.options.offset.observe(sentAt, this.options.clock.now(), response.headers);
+    const text = await response.text();
+    let json: unknown = null;
+    if (text !== '') {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = null;
+      }
+    }
+    if (response.ok) {
+      try {
+        return call.parse(response.status, json);
+      } catch {
+        throw new ServiceError('bad_response', `The service at ${base} answered in a form Timebox does not understand; is it a Timebox service?`, response.status, false);
+      }
+    }
+    const problem = errorAnswer.safeParse(json);
+    const retryable = TRANSIENT_STATUSES.has(response.status);
+    if (problem.success) {
+      const { code, message, details } = problem.data.error;
+      throw new ServiceError(code, message, response.status, retryable, details);
+    }
+    throw new ServiceError(
+      retryable ? 'service_unavailable' : 'service_error',
+      retryable ? `The Timebox service is not answering right now (HTTP ${response.status}); Timebox keeps trying.` : `The Timebox service failed (HTTP ${response.status}); try again.`,
+      response.status,
+      retryable,
+    );
+  }
+
+  /** Exponential backoff with full jitter. */
+  private pause(attempt: number): Promise<void> {
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+    const delay = Math.round(ceiling * (0.5 + this.random() / 2));
+    return new Promise((resolve) => this.options.clock.setTimer(resolve, delay));
+  }
+}

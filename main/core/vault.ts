@@ -1,0 +1,105 @@
+import type { GrantView } from '../../server/http/schemas.js';
+import type { DesktopClock } from './clock.js';
+import { GRANT_ACCOUNT_PREFIX, grantAccount, KeychainUnavailableError, type Keychain } from './keychain.js';
+import type { SettingsStore, VaultEntry } from './settings.js';
+
+export interface StoredCredential {
+  readonly grantId: string;
+  readonly kind: string;
+  readonly expiresAt: string;
+  readonly secret: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Credentials in the keychain, one account per grant, for exactly as long as their grants live. The
+ * settings file keeps an index (grant, resource, role, expiry; never the secret), so that entries can be
+ * found and wiped after a crash, a week asleep or a lost network.
+ */
+export class CredentialVault {
+  constructor(
+    private readonly keychain: Keychain,
+    private readonly settings: SettingsStore,
+    private readonly clock: DesktopClock,
+  ) {}
+
+  entries(): VaultEntry[] {
+    return this.settings.read().vault;
+  }
+
+  async store(grant: Pick<GrantView, 'id' | 'resourceId' | 'role' | 'expiresAt'>, credential: StoredCredential): Promise<void> {
+    // The index entry is written first: a crash between the two leaves an entry to wipe, never a secret
+    // nobody knows about.
+    this.index((entries) => [
+      ...entries.filter((entry) => entry.grantId !== grant.id),
+      {
+        grantId: grant.id,
+        resourceId: grant.resourceId,
+        role: grant.role,
+        expiresAt: grant.expiresAt,
+        storedAt: new Date(this.clock.now()).toISOString(),
+      },
+    ]);
+    await this.keychain.set(grantAccount(grant.id), JSON.stringify(credential));
+  }
+
+  async read(grantId: string): Promise<StoredCredential | null> {
+    const text = await this.keychain.get(grantAccount(grantId));
+    if (text === null) return null;
+    try {
+      return JSON.parse(text) as StoredCredential;
+    } catch {
+      // Not something we wrote: treat it as absent, and remove it.
+      await this.wipe(grantId);
+      return null;
+    }
+  }
+
+  /** Removes a grant's credential. true when there was one in the keychain. */
+  async wipe(grantId: string): Promise<boolean> {
+    const deleted = await this.keychain.delete(grantAccount(grantId));
+    this.index((entries) => entries.filter((entry) => entry.grantId !== grantId));
+    return deleted;
+  }
+
+  /**
+   * Wipes every credential whose grant is not `stillActive`, and every account under our name that the
+   * index does not know (left by a crash). Returns the grant ids wiped.
+   */
+  async sweep(stillActive: (entry: VaultEntry) => boolean): Promise<string[]> {
+    const wiped: string[] = [];
+    for (const entry of this.entries()) {
+      if (!stillActive(entry)) {
+        await this.wipe(entry.grantId);
+        wiped.push(entry.grantId);
+      }
+    }
+    const known = new Set(this.entries().map((entry) => grantAccount(entry.grantId)));
+    for (const account of await this.keychain.accounts()) {
+      if (account.startsWith(GRANT_ACCOUNT_PREFIX) && !known.has(account)) {
+        await this.keychain.delete(account);
+        wiped.push(account.slice(GRANT_ACCOUNT_PREFIX.length));
+      }
+    }
+    return wiped;
+  }
+
+  /** Wipes everything (sign-out). */
+  async wipeAll(): Promise<string[]> {
+    return this.sweep(() => false);
+  }
+
+  /** Whether the keychain answers at all; the message says what to do when it does not. */
+  async probe(): Promise<{ available: true } | { available: false; message: string }> {
+    try {
+      await this.keychain.accounts();
+      return { available: true };
+    } catch (error) {
+      return { available: false, message: error instanceof KeychainUnavailableError ? error.message : new KeychainUnavailableError(String(error)).message };
+    }
+  }
+
+  private index(change: (entries: VaultEntry[]) => VaultEntry[]): void {
+    const settings = this.settings.read();
+    this.settings.write({ ...settings, vault: change(settings.vault) });
+  }
+}

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import type { GrantView, RequestView, ResourceView } from '../server/http/schemas.js';
+import type { InvokeMethod } from './channels.js';
+
+/**
+ * The one IPC contract between main, preload and renderer. The renderer sees exactly `TimeboxApi`
+ * (window.timebox); main registers one handler per method, and validates every argument against the
+ * schemas below before any of our code runs. Secrets never cross except through `revealCredential`.
+ */
+
+// ── State, mirrored by the renderer ─────────────────────────────────────────────────────────────
+
+export interface UserView {
+  readonly id: string;
+  readonly username: string;
+  readonly displayName: string;
+  readonly groups: readonly string[];
+  readonly isAdmin: boolean;
+}
+
+/** Where the keychain copy of a grant's credential stands. */
+export type CredentialState = 'fetching' | 'stored' | 'failed' | 'wiped' | 'none';
+
+export interface GrantState extends GrantView {
+  readonly credential: CredentialState;
+  /** Why the credential could not be fetched or stored, when it could not. */
+  readonly credentialError: string | null;
+}
+
+export type SessionStatus = 'signed-out' | 'signing-in' | 'signed-in' | 'expired';
+/** live: the event stream is open; polling: it is not, and the app asks every 15 s; offline: neither works. */
+export type ConnectionStatus = 'idle' | 'connecting' | 'live' | 'polling' | 'offline';
+
+export interface Settings {
+  /** null: the embedded demo service. */
+  readonly serviceUrl: string | null;
+  readonly reminderLeadsSeconds: readonly number[];
+  readonly doNotDisturb: boolean;
+  readonly launchAtLogin: boolean;
+}
+
+export interface NoticeRecord {
+  readonly id: string;
+  readonly at: number;
+  readonly title: string;
+  readonly body: string;
+  readonly target: NavigationTarget;
+  /** false when do-not-disturb held it back from the desktop. */
+  readonly shown: boolean;
+}
+
+export interface AppState {
+  readonly service: { readonly url: string | null; readonly embedded: boolean };
+  readonly session: { readonly status: SessionStatus; readonly user: UserView | null; readonly message: string | null };
+  readonly connection: {
+    readonly status: ConnectionStatus;
+    /** Local time of the next attempt to reach the service, while it is away. */
+    readonly retryAt: number | null;
+    readonly message: string | null;
+  };
+  /** Service time minus local time: add it to Date.now() for the service's now. */
+  readonly clockOffsetMs: number;
+  readonly keychain: { readonly available: boolean; readonly message: string | null };
+  readonly catalog: readonly ResourceView[];
+  /** My grants, active ones and the most recent ended ones. */
+  readonly grants: readonly GrantState[];
+  /** My requests, newest first. */
+  readonly requests: readonly RequestView[];
+  /** Requests I may decide now. */
+  readonly approvals: readonly RequestView[];
+  readonly settings: Settings;
+  /** The latest notifications, newest first. */
+  readonly notices: readonly NoticeRecord[];
+}
+
+/** The renderer's store takes the snapshot, then each change (whole top-level keys). */
+export type StateUpdate =
+  | { readonly kind: 'snapshot'; readonly state: AppState }
+  | { readonly kind: 'change'; readonly changes: Partial<AppState> };
+
+export type NavigationTarget =
+  | { readonly view: 'popover' }
+  | { readonly view: 'request'; readonly resourceId?: string; readonly role?: string }
+  | { readonly view: 'approvals'; readonly requestId?: string }
+  | { readonly view: 'access'; readonly grantId?: string; readonly requestId?: string }
+  | { readonly view: 'extend'; readonly grantId: string }
+  | { readonly view: 'settings' }
+  | { readonly view: 'sign-in' };
+
+// ── Calls ────────────────────────────────────────────────────────────────────────────────────────
+
+const text = (max: number) => z.string().max(max);
+const requestId = z.string().regex(/^req_[0-9a-hjkmnp-tv-z]{20}$/, { error: 'expected a request id' });
+const grantId = z.string().regex(/^grt_[0-9a-hjkmnp-tv-z]{20}$/, { error: 'expected a grant id' });
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'expected a resource or role name' });
+const seconds = z.int().positive().max(366 * 86_400);
+const none = z.strictObject({});
+
+export const invokeArgs = {
+  /** The renderer has subscribed: main sends the snapshot now. */
+  rendererReady: none,
+  /** Signs in; answers `otp-required` when the account has a second factor and no code was given. */
+  signIn: z.strictObject({
+    serviceUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+    username: text(64).min(1),
+    password: text(1024).min(1),
+    otp: z.string().regex(/^\d{6}$/).optional(),
+  }),
+  /** Signs out: ends the session on the service and wipes every stored credential. */
+  signOut: none,
+  /** Reloads everything from the service. */
+  refresh: none,
+  requestAccess: z.strictObject({
+    resourceId: slug,
+    role: slug,
+    durationSeconds: seconds,
+    reason: text(1000),
+    ticket: text(200).optional(),
+  }),
+  approve: z.strictObject({ requestId, comment: text(1000).optional() }),
+  deny: z.strictObject({ requestId, comment: text(1000).min(1) }),
+  cancelRequest: z.strictObject({ requestId }),
+  extendGrant: z.strictObject({ grantId, durationSeconds: seconds, reason: text(1000) }),
+  relinquishGrant: z.strictObject({ grantId }),
+  /** Copies the credential to the clipboard in main; cleared after 30 s if unchanged. */
+  copyCredential: z.strictObject({ grantId, part: z.enum(['secret', 'uri']).default('secret') }),
+  /** The one way a secret reaches the renderer: the user asked to see it. */
+  revealCredential: z.strictObject({ grantId }),
+  updateSettings: z.strictObject({
+    serviceUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+    reminderLeadsSeconds: z.array(z.int().min(10).max(86_400)).max(5).optional(),
+    doNotDisturb: z.boolean().optional(),
+    launchAtLogin: z.boolean().optional(),
+  }),
+  /** Opens an https link from the allowlist in the system browser. */
+  openExternal: z.strictObject({ url: z.url({ protocol: /^https$/ }) }),
+} as const satisfies Record<InvokeMethod, z.ZodType>;
+
+export type SignInOutcome = { readonly status: 'signed-in'; readonly user: UserView } | { readonly status: 'otp-required' };
+
+export type ExtendOutcome =
+  | { readonly kind: 'extended'; readonly grant: GrantView }
+  | { readonly kind: 'needs-approval'; readonly request: RequestView };
+
+export interface InvokeResults {
+  rendererReady: null;
+  signIn: SignInOutcome;
+  signOut: null;
+  refresh: null;
+  requestAccess: RequestView;
+  approve: RequestView;
+  deny: RequestView;
+  cancelRequest: RequestView;
+  extendGrant: ExtendOutcome;
+  relinquishGrant: GrantView;
+  copyCredential: { readonly clearsAt: number };
+  revealCredential: { readonly kind: string; readonly secret: Readonly<Record<string, unknown>>; readonly expiresAt: string };
+  updateSettings: Settings;
+  openExternal: null;
+}
+
+/** Errors cross IPC as values: a code to branch on and a sentence to show. */
+export interface IpcError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export type IpcResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: IpcError };
+
+export type InvokeArgs<Method extends InvokeMethod> = z.input<(typeof invokeArgs)[Method]>;
+
+export type TimeboxApi = {
+  readonly [Method in InvokeMethod]: (args: InvokeArgs<Method>) => Promise<IpcResult<InvokeResults[Method]>>;
+} & {
+  /** State updates: a snapshot, then changes. Returns the unsubscribe. */
+  readonly onState: (listener: (update: StateUpdate) => void) => () => void;
+  /** Requests from main to show a view. Returns the unsubscribe. */
+  readonly onNavigate: (listener: (target: NavigationTarget) => void) => () => void;
+};

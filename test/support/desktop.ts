@@ -1,0 +1,81 @@
+import type { Keychain } from '../../main/core/keychain.js';
+import type { Notice } from '../../main/core/notifications.js';
+import { readStoredSettings, type SettingsStore, type StoredSettings } from '../../main/core/settings.js';
+import { TimeboxCore } from '../../main/core/timebox.js';
+import type { NavigationTarget } from '../../preload/contract.js';
+import type { ManualClock } from './manual-clock.js';
+
+export interface TestDesktop {
+  readonly core: TimeboxCore;
+  /** Every notification the desktop showed, in order. */
+  readonly shown: Notice[];
+  /** Where each click on a shown notification would lead. */
+  click(notice: Notice): void;
+  readonly navigations: NavigationTarget[];
+  readonly settings: SettingsStore & { readonly current: StoredSettings };
+  readonly warnings: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The desktop core as the app runs it, minus Electron: real fetch against the service at `serviceUrl`,
+ * the given keychain, settings in memory (the electron-store adapter has its own tests), and a notifier
+ * that records what it shows.
+ */
+export async function startDesktop(options: {
+  readonly serviceUrl: string | null;
+  readonly clock: ManualClock;
+  readonly keychain: Keychain;
+  readonly settings?: Partial<StoredSettings>;
+  readonly fetch?: typeof fetch;
+  readonly pollEveryMs?: number;
+}): Promise<TestDesktop> {
+  let current = readStoredSettings({ serviceUrl: options.serviceUrl, ...options.settings });
+  const settings = {
+    read: () => current,
+    write: (next: StoredSettings) => {
+      current = next;
+    },
+    get current() {
+      return current;
+    },
+  };
+  const shown: Notice[] = [];
+  const clicks = new Map<Notice, (target: NavigationTarget) => void>();
+  const warnings: string[] = [];
+  const navigations: NavigationTarget[] = [];
+  const core = new TimeboxCore({
+    clock: options.clock,
+    fetch: options.fetch ?? fetch,
+    keychain: options.keychain,
+    settings,
+    notifier: {
+      show: (notice, onClick) => {
+        shown.push(notice);
+        clicks.set(notice, onClick);
+      },
+    },
+    log: {
+      info: () => undefined,
+      warn: (_details, message) => {
+        warnings.push(message);
+      },
+    },
+    random: () => 0.5,
+    coalesceMs: 50,
+    ...(options.pollEveryMs === undefined ? {} : { pollEveryMs: options.pollEveryMs }),
+  });
+  core.onNavigate((target) => navigations.push(target));
+  await core.start();
+  return {
+    core,
+    shown,
+    navigations,
+    settings,
+    warnings,
+    click(notice) {
+      clicks.get(notice)?.(notice.target);
+    },
+    stop: () => core.stop(),
+  };
+}
