@@ -51,7 +51,11 @@ export interface NoticeRecord {
 
 export interface AppState {
   readonly service: { readonly url: string | null; readonly embedded: boolean };
-  readonly session: { readonly status: SessionStatus; readonly user: UserView | null; readonly message: string | null };
+  readonly session: {
+    readonly status: SessionStatus;
+    readonly user: UserView | null;
+    readonly message: string | null;
+  };
   readonly connection: {
     readonly status: ConnectionStatus;
     /** Local time of the next attempt to reach the service, while it is away. */
@@ -93,7 +97,10 @@ const text = (max: number) => z.string().max(max);
 const requestId = z.string().regex(/^req_[0-9a-hjkmnp-tv-z]{20}$/, { error: 'expected a request id' });
 const grantId = z.string().regex(/^grt_[0-9a-hjkmnp-tv-z]{20}$/, { error: 'expected a grant id' });
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'expected a resource or role name' });
-const seconds = z.int().positive().max(366 * 86_400);
+const seconds = z
+  .int()
+  .positive()
+  .max(366 * 86_400);
 const none = z.strictObject({});
 
 export const invokeArgs = {
@@ -101,10 +108,16 @@ export const invokeArgs = {
   rendererReady: none,
   /** Signs in; answers `otp-required` when the account has a second factor and no code was given. */
   signIn: z.strictObject({
-    serviceUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+    serviceUrl: z
+      .url({ protocol: /^https?$/ })
+      .nullable()
+      .optional(),
     username: text(64).min(1),
     password: text(1024).min(1),
-    otp: z.string().regex(/^\d{6}$/).optional(),
+    otp: z
+      .string()
+      .regex(/^\d{6}$/)
+      .optional(),
   }),
   /** Signs out: ends the session on the service and wipes every stored credential. */
   signOut: none,
@@ -127,7 +140,10 @@ export const invokeArgs = {
   /** The one way a secret reaches the renderer: the user asked to see it. */
   revealCredential: z.strictObject({ grantId }),
   updateSettings: z.strictObject({
-    serviceUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+    serviceUrl: z
+      .url({ protocol: /^https?$/ })
+      .nullable()
+      .optional(),
     reminderLeadsSeconds: z.array(z.int().min(10).max(86_400)).max(5).optional(),
     doNotDisturb: z.boolean().optional(),
     launchAtLogin: z.boolean().optional(),
@@ -136,7 +152,8 @@ export const invokeArgs = {
   openExternal: z.strictObject({ url: z.url({ protocol: /^https$/ }) }),
 } as const satisfies Record<InvokeMethod, z.ZodType>;
 
-export type SignInOutcome = { readonly status: 'signed-in'; readonly user: UserView } | { readonly status: 'otp-required' };
+export type SignInOutcome =
+  { readonly status: 'signed-in'; readonly user: UserView } | { readonly status: 'otp-required' };
 
 export type ExtendOutcome =
   | { readonly kind: 'extended'; readonly grant: GrantView }
@@ -154,7 +171,11 @@ export interface InvokeResults {
   extendGrant: ExtendOutcome;
   relinquishGrant: GrantView;
   copyCredential: { readonly clearsAt: number };
-  revealCredential: { readonly kind: string; readonly secret: Readonly<Record<string, unknown>>; readonly expiresAt: string };
+  revealCredential: {
+    readonly kind: string;
+    readonly secret: Readonly<Record<string, unknown>>;
+    readonly expiresAt: string;
+  };
   updateSettings: Settings;
   openExternal: null;
 }
@@ -165,7 +186,8 @@ export interface IpcError {
   readonly message: string;
 }
 
-export type IpcResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: IpcError };
+export type IpcResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: IpcError };
 
 export type InvokeArgs<Method extends InvokeMethod> = z.input<(typeof invokeArgs)[Method]>;
 

@@ -16,9 +16,16 @@ if (command.length === 0) {
 const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 const run = (file, args, env) => spawnSync(file, args, { stdio: 'inherit', env }).status ?? 1;
 
-if (process.platform !== 'linux' || process.env.TIMEBOX_KEYRING_READY === '1' || !has('dbus-run-session') || !has('gnome-keyring-daemon')) {
+if (
+  process.platform !== 'linux' ||
+  process.env.TIMEBOX_KEYRING_READY === '1' ||
+  !has('dbus-run-session') ||
+  !has('gnome-keyring-daemon')
+) {
   if (process.platform === 'linux' && process.env.TIMEBOX_KEYRING_READY !== '1') {
-    console.warn('dbus-run-session or gnome-keyring-daemon is missing: the keychain suites cannot use a real Secret Service here.');
+    console.warn(
+      'dbus-run-session or gnome-keyring-daemon is missing: the keychain suites cannot use a real Secret Service here.',
+    );
   }
   process.exit(run(command[0], command.slice(1), process.env));
 }
@@ -27,7 +34,8 @@ const home = mkdtempSync(join(tmpdir(), 'timebox-keyring-'));
 const runtime = join(home, 'runtime');
 spawnSync('mkdir', ['-p', runtime]);
 chmodSync(runtime, 0o700);
-const script = 'eval "$(printf timebox | gnome-keyring-daemon --replace --unlock --components=secrets --daemonize)"; export GNOME_KEYRING_CONTROL; exec "$@"';
+const script =
+  'eval "$(printf timebox | gnome-keyring-daemon --replace --unlock --components=secrets --daemonize)"; export GNOME_KEYRING_CONTROL; exec "$@"';
 const status = run('dbus-run-session', ['--', 'sh', '-c', script, 'sh', ...command], {
   ...process.env,
   HOME: home,

@@ -21,6 +21,7 @@ export function keytarKeychain(service: string = KEYCHAIN_SERVICE): Keychain {
     get: (account) => guarded(() => keytar.getPassword(service, account)),
     set: (account, secret) => guarded(() => keytar.setPassword(service, account, secret)),
     delete: (account) => guarded(() => keytar.deletePassword(service, account)),
-    accounts: async () => (await guarded(() => keytar.findCredentials(service))).map((credential) => credential.account),
+    accounts: async () =>
+      (await guarded(() => keytar.findCredentials(service))).map((credential) => credential.account),
   };
 }

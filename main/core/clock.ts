@@ -9,7 +9,7 @@ export interface DesktopClock extends Clock {
 }
 
 export const systemDesktopClock: DesktopClock = {
-  now: systemClock.now,
-  setTimer: systemClock.setTimer,
+  now: () => systemClock.now(),
+  setTimer: (callback, delayMs) => systemClock.setTimer(callback, delayMs),
   monotonic: () => performance.now(),
 };

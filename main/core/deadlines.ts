@@ -59,6 +59,11 @@ export class DeadlineScheduler {
     return this.armedAt;
   }
 
+  /** Read after handlers ran: they may have asked (TypeScript cannot see that through the calls). */
+  private askedToRearmWhileFiring(): boolean {
+    return this.rearmRequested;
+  }
+
   rearm(): void {
     if (this.firing) {
       this.rearmRequested = true;
@@ -77,14 +82,17 @@ export class DeadlineScheduler {
           this.fired.add(deadline.key);
           deadline.fire();
         }
-      } while (this.rearmRequested);
+      } while (this.askedToRearmWhileFiring());
     } finally {
       this.firing = false;
     }
     const now = this.clock.now();
     const next = this.pending()
       .filter((deadline) => deadline.at > now)
-      .reduce<number | null>((earliest, deadline) => (earliest === null || deadline.at < earliest ? deadline.at : earliest), null);
+      .reduce<number | null>(
+        (earliest, deadline) => (earliest === null || deadline.at < earliest ? deadline.at : earliest),
+        null,
+      );
     if (next === null) return;
     this.armedAt = next;
     this.cancel = this.clock.setTimer(() => {
@@ -108,25 +116,45 @@ export class DeadlineScheduler {
       const expiresLocal = grant.expiresAt - this.offsetMs;
       const expiryKey = `${grant.grantId}|expired|${grant.expiresAt}`;
       if (!this.fired.has(expiryKey)) {
-        deadlines.push({ at: expiresLocal, grantId: grant.grantId, key: expiryKey, fire: () => this.handlers.expired(grant.grantId) });
+        deadlines.push({
+          at: expiresLocal,
+          grantId: grant.grantId,
+          key: expiryKey,
+          fire: () => {
+            this.handlers.expired(grant.grantId);
+          },
+        });
       }
       if (expiresLocal <= now) continue; // ended: no reminders for it
       const length = grant.expiresAt - grant.startsAt;
       const reminders = this.leadsSeconds
         .filter((lead) => lead * 1000 < length)
-        .map((lead) => ({ lead, at: expiresLocal - lead * 1000, key: `${grant.grantId}|lead|${lead}|${grant.expiresAt}` }))
+        .map((lead) => ({
+          lead,
+          at: expiresLocal - lead * 1000,
+          key: `${grant.grantId}|lead|${lead}|${grant.expiresAt}`,
+        }))
         .filter((reminder) => !this.fired.has(reminder.key));
       const passed = reminders.filter((reminder) => reminder.at <= now);
       // Several leads passed while asleep: say the time left now, once; the older ones are spent.
-      const latestPassed = passed.reduce<(typeof passed)[number] | null>((latest, reminder) => (latest === null || reminder.at > latest.at ? reminder : latest), null);
+      const latestPassed = passed.reduce<(typeof passed)[number] | null>(
+        (latest, reminder) => (latest === null || reminder.at > latest.at ? reminder : latest),
+        null,
+      );
       for (const reminder of passed) if (reminder !== latestPassed) this.fired.add(reminder.key);
-      for (const reminder of reminders.filter((candidate) => candidate.at > now || candidate === latestPassed)) {
+      for (const reminder of reminders.filter(
+        (candidate) => candidate.at > now || candidate === latestPassed,
+      )) {
         deadlines.push({
           at: reminder.at,
           grantId: grant.grantId,
           key: reminder.key,
           fire: () => {
-            this.handlers.reminder(grant.grantId, Math.max(0, Math.round((expiresLocal - this.clock.now()) / 1000)), reminder.lead);
+            this.handlers.reminder(
+              grant.grantId,
+              Math.max(0, Math.round((expiresLocal - this.clock.now()) / 1000)),
+              reminder.lead,
+            );
           },
         });
       }

@@ -4,7 +4,8 @@ const REQUEST_ID = /^req_[0-9a-hjkmnp-tv-z]{20}$/;
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const MAX_LENGTH = 512;
 
-export type DeepLinkResult = { readonly ok: true; readonly target: NavigationTarget } | { readonly ok: false; readonly reason: string };
+export type DeepLinkResult =
+  { readonly ok: true; readonly target: NavigationTarget } | { readonly ok: false; readonly reason: string };
 
 /**
  * Reads a timebox:// link, strictly: exactly `timebox://approve/<requestId>` or
@@ -20,11 +21,13 @@ export function parseDeepLink(link: string): DeepLinkResult {
     return { ok: false, reason: 'not a URL' };
   }
   if (url.protocol !== 'timebox:') return { ok: false, reason: `not a timebox:// link (${url.protocol})` };
-  if (url.username || url.password || url.port || url.hash) return { ok: false, reason: 'the link carries parts Timebox does not use' };
+  if (url.username || url.password || url.port || url.hash)
+    return { ok: false, reason: 'the link carries parts Timebox does not use' };
   const path = url.pathname.replace(/^\/+/, '');
   switch (url.host) {
     case 'approve': {
-      if ([...url.searchParams.keys()].length > 0) return { ok: false, reason: 'an approve link takes no parameters' };
+      if ([...url.searchParams.keys()].length > 0)
+        return { ok: false, reason: 'an approve link takes no parameters' };
       if (!REQUEST_ID.test(path)) return { ok: false, reason: 'an approve link must name one request id' };
       return { ok: true, target: { view: 'approvals', requestId: path } };
     }
@@ -36,9 +39,14 @@ export function parseDeepLink(link: string): DeepLinkResult {
       }
       const resource = url.searchParams.get('resource');
       const role = url.searchParams.get('role');
-      if (resource === null || !SLUG.test(resource)) return { ok: false, reason: 'a request link must name a resource' };
-      if (role !== null && !SLUG.test(role)) return { ok: false, reason: 'the role in a request link is not a role name' };
-      return { ok: true, target: { view: 'request', resourceId: resource, ...(role === null ? {} : { role }) } };
+      if (resource === null || !SLUG.test(resource))
+        return { ok: false, reason: 'a request link must name a resource' };
+      if (role !== null && !SLUG.test(role))
+        return { ok: false, reason: 'the role in a request link is not a role name' };
+      return {
+        ok: true,
+        target: { view: 'request', resourceId: resource, ...(role === null ? {} : { role }) },
+      };
     }
     default:
       return { ok: false, reason: `unknown link "${url.host}"` };

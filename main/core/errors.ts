@@ -19,7 +19,12 @@ export class ServiceError extends Error {
 }
 
 /** Session codes the service answers with when a token no longer works. */
-export const SESSION_ENDED_CODES = new Set(['token_expired', 'token_revoked', 'invalid_token', 'missing_token']);
+export const SESSION_ENDED_CODES = new Set([
+  'token_expired',
+  'token_revoked',
+  'invalid_token',
+  'missing_token',
+]);
 
 export function isSessionEnded(error: unknown): boolean {
   return error instanceof ServiceError && error.status === 401 && SESSION_ENDED_CODES.has(error.code);
@@ -28,7 +33,10 @@ export function isSessionEnded(error: unknown): boolean {
 export function toIpcError(error: unknown): IpcError {
   if (error instanceof ServiceError) return { code: error.code, message: error.message };
   if (error instanceof UserError) return { code: error.code, message: error.message };
-  return { code: 'internal_error', message: 'Something went wrong inside Timebox; try again, and restart it if this keeps happening.' };
+  return {
+    code: 'internal_error',
+    message: 'Something went wrong inside Timebox; try again, and restart it if this keeps happening.',
+  };
 }
 
 /** A refusal by the app itself (not the service): no keychain, nothing to copy, not signed in. */

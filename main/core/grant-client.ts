@@ -27,7 +27,13 @@ export interface GrantClientOptions {
 }
 
 const loginAnswer = z.object({ token: z.string(), expiresAt: z.string(), user: userView });
-const errorAnswer = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
+const errorAnswer = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
 const TRANSIENT_STATUSES = new Set([502, 503, 504]);
 
 interface Call<T> {
@@ -55,7 +61,11 @@ export class GrantClient {
     this.random = options.random ?? Math.random;
   }
 
-  login(username: string, password: string, otp?: string): Promise<{ token: string; expiresAt: string; user: UserView }> {
+  login(
+    username: string,
+    password: string,
+    otp?: string,
+  ): Promise<{ token: string; expiresAt: string; user: UserView }> {
     return this.send({
       method: 'POST',
       path: '/v1/auth/login',
@@ -67,7 +77,13 @@ export class GrantClient {
   }
 
   logout(): Promise<null> {
-    return this.send({ method: 'POST', path: '/v1/auth/logout', retry: false, authenticated: true, parse: () => null });
+    return this.send({
+      method: 'POST',
+      path: '/v1/auth/logout',
+      retry: false,
+      authenticated: true,
+      parse: () => null,
+    });
   }
 
   me(): Promise<UserView> {
@@ -87,7 +103,8 @@ export class GrantClient {
   }
 
   async grants(status: 'active' | 'ended', limit?: number): Promise<GrantView[]> {
-    if (limit !== undefined) return (await this.get(`/v1/grants?status=${status}&limit=${limit}`, listOf(grantView))).items;
+    if (limit !== undefined)
+      return (await this.get(`/v1/grants?status=${status}&limit=${limit}`, listOf(grantView))).items;
     return this.all(`/v1/grants?status=${status}`, grantView);
   }
 
@@ -111,7 +128,11 @@ export class GrantClient {
   }
 
   approve(requestId: string, comment?: string): Promise<RequestView> {
-    return this.post(`/v1/requests/${encodeURIComponent(requestId)}/approve`, comment ? { comment } : {}, requestView);
+    return this.post(
+      `/v1/requests/${encodeURIComponent(requestId)}/approve`,
+      comment ? { comment } : {},
+      requestView,
+    );
   }
 
   deny(requestId: string, comment: string): Promise<RequestView> {
@@ -136,7 +157,9 @@ export class GrantClient {
       retry: true,
       authenticated: true,
       parse: (status, json) =>
-        status === 202 ? { kind: 'needs-approval', request: requestView.parse(json) } : { kind: 'extended', grant: grantView.parse(json) },
+        status === 202
+          ? { kind: 'needs-approval', request: requestView.parse(json) }
+          : { kind: 'extended', grant: grantView.parse(json) },
     });
   }
 
@@ -151,17 +174,33 @@ export class GrantClient {
   /** The event stream's URL and headers, for LiveEvents (which reads the body itself). */
   eventStreamRequest(lastEventId: string | null): { url: string; headers: Record<string, string> } {
     const base = this.requireBaseUrl();
-    const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${this.requireToken()}` };
+    const headers: Record<string, string> = {
+      accept: 'text/event-stream',
+      authorization: `Bearer ${this.requireToken()}`,
+    };
     if (lastEventId !== null) headers['last-event-id'] = lastEventId;
     return { url: `${base}/v1/events`, headers };
   }
 
   private get<T>(path: string, schema: z.ZodType<T>): Promise<T> {
-    return this.send({ method: 'GET', path, retry: true, authenticated: true, parse: (_status, json) => schema.parse(json) });
+    return this.send({
+      method: 'GET',
+      path,
+      retry: true,
+      authenticated: true,
+      parse: (_status, json) => schema.parse(json),
+    });
   }
 
   private post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
-    return this.send({ method: 'POST', path, body, retry: false, authenticated: true, parse: (_status, json) => schema.parse(json) });
+    return this.send({
+      method: 'POST',
+      path,
+      body,
+      retry: false,
+      authenticated: true,
+      parse: (_status, json) => schema.parse(json),
+    });
   }
 
   /** Every page of a list. */
@@ -182,7 +221,13 @@ export class GrantClient {
 
   private requireBaseUrl(): string {
     const base = this.options.baseUrl();
-    if (!base) throw new ServiceError('no_service', 'No Timebox service is configured; set its URL in Settings.', null, false);
+    if (!base)
+      throw new ServiceError(
+        'no_service',
+        'No Timebox service is configured; set its URL in Settings.',
+        null,
+        false,
+      );
     return base.replace(/\/+$/, '');
   }
 
@@ -240,7 +285,12 @@ export class GrantClient {
       try {
         return call.parse(response.status, json);
       } catch {
-        throw new ServiceError('bad_response', `The service at ${base} answered in a form Timebox does not understand; is it a Timebox service?`, response.status, false);
+        throw new ServiceError(
+          'bad_response',
+          `The service at ${base} answered in a form Timebox does not understand; is it a Timebox service?`,
+          response.status,
+          false,
+        );
       }
     }
     const problem = errorAnswer.safeParse(json);
@@ -251,7 +301,9 @@ export class GrantClient {
     }
     throw new ServiceError(
       retryable ? 'service_unavailable' : 'service_error',
-      retryable ? `The Timebox service is not answering right now (HTTP ${response.status}); Timebox keeps trying.` : `The Timebox service failed (HTTP ${response.status}); try again.`,
+      retryable
+        ? `The Timebox service is not answering right now (HTTP ${response.status}); Timebox keeps trying.`
+        : `The Timebox service failed (HTTP ${response.status}); try again.`,
       response.status,
       retryable,
     );

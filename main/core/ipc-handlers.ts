@@ -24,7 +24,9 @@ export interface HandlerDeps {
   readonly rendererReady: () => void;
 }
 
-type Handler<Method extends InvokeMethod> = (args: z.output<(typeof invokeArgs)[Method]>) => Promise<InvokeResults[Method]>;
+type Handler<Method extends InvokeMethod> = (
+  args: z.output<(typeof invokeArgs)[Method]>,
+) => Promise<InvokeResults[Method]>;
 export type Handlers = { readonly [Method in InvokeMethod]: Handler<Method> };
 
 /** A copied secret leaves the clipboard after this long, unless the user copied something else since. */
@@ -56,9 +58,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     relinquishGrant: (args) => core.relinquishGrant(args),
     copyCredential: async ({ grantId, part }) => {
       const credential = await core.credential(grantId);
-      const value = part === 'uri' ? credential.secret.uri : (credential.secret.token ?? credential.secret.password);
+      const value =
+        part === 'uri' ? credential.secret.uri : (credential.secret.token ?? credential.secret.password);
       if (typeof value !== 'string') {
-        throw new UserError('nothing_to_copy', part === 'uri' ? 'This credential has no connection URI.' : 'This credential has nothing to copy.');
+        throw new UserError(
+          'nothing_to_copy',
+          part === 'uri' ? 'This credential has no connection URI.' : 'This credential has nothing to copy.',
+        );
       }
       deps.clipboard.writeText(value);
       clearClipboard?.();
@@ -96,7 +102,12 @@ function isInvokeMethod(method: string): method is InvokeMethod {
  * Runs one call from a window: an unknown method or arguments of the wrong shape are refused and logged
  * before any handler runs; every failure comes back as an error value, never a thrown exception.
  */
-export async function dispatch(handlers: Handlers, method: string, rawArgs: unknown, log: CoreLogger): Promise<IpcResult<unknown>> {
+export async function dispatch(
+  handlers: Handlers,
+  method: string,
+  rawArgs: unknown,
+  log: CoreLogger,
+): Promise<IpcResult<unknown>> {
   if (!isInvokeMethod(method)) {
     log.warn({ method }, 'refused a call to an unknown IPC method');
     return { ok: false, error: { code: 'unknown_method', message: `Timebox has no method "${method}".` } };
@@ -104,10 +115,19 @@ export async function dispatch(handlers: Handlers, method: string, rawArgs: unkn
   const parsed = invokeArgs[method].safeParse(rawArgs ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    log.warn({ method, issues: parsed.error.issues.map((problem) => `${problem.path.join('.')}: ${problem.message}`) }, 'refused an IPC call with invalid arguments');
+    log.warn(
+      {
+        method,
+        issues: parsed.error.issues.map((problem) => `${problem.path.join('.')}: ${problem.message}`),
+      },
+      'refused an IPC call with invalid arguments',
+    );
     return {
       ok: false,
-      error: { code: 'invalid_arguments', message: `Invalid ${method} call${issue ? `: ${[...issue.path].join('.') || 'arguments'} ${issue.message}` : ''}.` },
+      error: {
+        code: 'invalid_arguments',
+        message: `Invalid ${method} call${issue ? `: ${[...issue.path].join('.') || 'arguments'} ${issue.message}` : ''}.`,
+      },
     };
   }
   try {

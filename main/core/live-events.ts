@@ -85,7 +85,8 @@ export class LiveEvents {
         this.options.onSessionEnded();
         return;
       }
-      if (!response.ok || !response.body) throw new Error(`the event stream answered HTTP ${response.status}`);
+      if (!response.ok || !response.body)
+        throw new Error(`the event stream answered HTTP ${response.status}`);
       this.failures = 0;
       this.stopPolling();
       this.options.onStatus('live', null, null);
@@ -157,7 +158,9 @@ export class LiveEvents {
     const delay = Math.max(this.backoff.minMs / 2, Math.round(ceiling * this.options.random()));
     const retryAt = this.options.clock.now() + delay;
     const message =
-      error instanceof ServiceError ? error.message : `Lost the live connection to the service (${error instanceof Error ? error.message : 'unknown error'}); reconnecting.`;
+      error instanceof ServiceError
+        ? error.message
+        : `Lost the live connection to the service (${error instanceof Error ? error.message : 'unknown error'}); reconnecting.`;
     if (this.failures >= (this.options.failuresBeforePolling ?? 2)) this.startPolling();
     this.options.onStatus(this.cancelPoll ? 'polling' : 'connecting', retryAt, message);
     this.cancelReconnect = this.options.clock.setTimer(() => {
@@ -171,7 +174,12 @@ export class LiveEvents {
       this.cancelPoll = this.options.clock.setTimer(() => {
         void this.options.resync().then(
           () => {
-            if (this.cancelPoll) this.options.onStatus('polling', null, 'The live connection is down; checking every 15 seconds.');
+            if (this.cancelPoll)
+              this.options.onStatus(
+                'polling',
+                null,
+                'The live connection is down; checking every 15 seconds.',
+              );
           },
           (error: unknown) => {
             if (isSessionEnded(error)) {
@@ -179,7 +187,12 @@ export class LiveEvents {
               this.options.onSessionEnded();
               return;
             }
-            if (this.cancelPoll) this.options.onStatus('offline', null, error instanceof Error ? error.message : 'The service cannot be reached.');
+            if (this.cancelPoll)
+              this.options.onStatus(
+                'offline',
+                null,
+                error instanceof Error ? error.message : 'The service cannot be reached.',
+              );
           },
         );
         if (this.cancelPoll) poll();

@@ -11,7 +11,11 @@ export function newerRequest(known: RequestView, incoming: RequestView): Request
 
 export function newerGrant<Grant extends GrantView>(known: Grant, incoming: Grant): Grant {
   if (known.status !== 'active' && incoming.status === 'active') return known;
-  if (known.status === 'active' && incoming.status === 'active' && Date.parse(incoming.expiresAt) < Date.parse(known.expiresAt)) {
+  if (
+    known.status === 'active' &&
+    incoming.status === 'active' &&
+    Date.parse(incoming.expiresAt) < Date.parse(known.expiresAt)
+  ) {
     return known;
   }
   return incoming;

@@ -18,12 +18,24 @@ function what(context: NoticeContext, item: { readonly resourceId: string; reado
 }
 
 function endsAt(context: NoticeContext, expiresAt: string): string {
-  return new Date(Date.parse(expiresAt) - context.clockOffsetMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return new Date(Date.parse(expiresAt) - context.clockOffsetMs).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 }
 
 export function approvalNeeded(context: NoticeContext, request: RequestView): Notice {
-  const stage = request.stage && request.stage.total > 1 ? ` (stage ${request.stage.index + 1} of ${request.stage.total}: ${request.stage.name})` : '';
-  const details = [formatDuration(request.durationSeconds), request.reason ? `“${request.reason}”` : null, request.ticket].filter(Boolean).join(' · ');
+  const stage =
+    request.stage && request.stage.total > 1
+      ? ` (stage ${request.stage.index + 1} of ${request.stage.total}: ${request.stage.name})`
+      : '';
+  const details = [
+    formatDuration(request.durationSeconds),
+    request.reason ? `“${request.reason}”` : null,
+    request.ticket,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return {
     key: `approval:${request.id}:${request.stage?.index ?? 0}:${String(request.stage?.escalated ?? false)}`,
     kind: 'approval-needed',
@@ -34,7 +46,11 @@ export function approvalNeeded(context: NoticeContext, request: RequestView): No
 }
 
 /** What a change in my own request is worth telling me; null when nothing (an activation says it better). */
-export function requestChanged(context: NoticeContext, request: RequestView, grant: GrantView | undefined): Notice | null {
+export function requestChanged(
+  context: NoticeContext,
+  request: RequestView,
+  grant: GrantView | undefined,
+): Notice | null {
   const key = `request:${request.id}:${request.status}`;
   const target = { view: 'access', requestId: request.id } as const;
   switch (request.status) {
@@ -57,7 +73,13 @@ export function requestChanged(context: NoticeContext, request: RequestView, gra
         target,
       };
     case 'lapsed':
-      return { key, kind: 'request-decided', title: `Request lapsed: ${what(context, request)}`, body: 'Nobody decided in time; ask again if you still need it.', target };
+      return {
+        key,
+        kind: 'request-decided',
+        title: `Request lapsed: ${what(context, request)}`,
+        body: 'Nobody decided in time; ask again if you still need it.',
+        target,
+      };
     case 'approved':
       if (request.kind !== 'extension') return null;
       return {
@@ -82,7 +104,12 @@ export function activated(context: NoticeContext, grant: GrantView): Notice {
   };
 }
 
-export function expiring(context: NoticeContext, grant: GrantView, secondsLeft: number, leadSeconds: number): Notice {
+export function expiring(
+  context: NoticeContext,
+  grant: GrantView,
+  secondsLeft: number,
+  leadSeconds: number,
+): Notice {
   return {
     key: `expiring:${grant.id}:${leadSeconds}:${grant.expiresAt}`,
     kind: 'expiring',
@@ -93,7 +120,10 @@ export function expiring(context: NoticeContext, grant: GrantView, secondsLeft: 
   };
 }
 
-export function ended(context: NoticeContext, grant: Pick<GrantView, 'id' | 'resourceId' | 'role' | 'endReason' | 'expiresAt'>): Notice {
+export function ended(
+  context: NoticeContext,
+  grant: Pick<GrantView, 'id' | 'resourceId' | 'role' | 'endReason' | 'expiresAt'>,
+): Notice {
   const why =
     grant.endReason === 'relinquished'
       ? 'You relinquished it.'

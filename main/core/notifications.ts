@@ -29,15 +29,49 @@ export interface Notifier {
 }
 
 /** Several of one kind at once become one summary, so a burst never floods the screen. */
-const SUMMARIES: Readonly<Record<NoticeKind, (count: number) => { title: string; body: string; target: NavigationTarget }>> = {
-  'approval-needed': (count) => ({ title: `${count} requests wait for your approval`, body: 'Open the approvals inbox to decide.', target: { view: 'approvals' } }),
-  'request-decided': (count) => ({ title: `${count} of your requests were decided`, body: 'See them in My access.', target: { view: 'access' } }),
-  queued: (count) => ({ title: `${count} requests are waiting for a seat`, body: 'You will be told when each one starts.', target: { view: 'access' } }),
-  activated: (count) => ({ title: `${count} grants are active`, body: 'Their credentials are in your keychain.', target: { view: 'access' } }),
-  extended: (count) => ({ title: `${count} grants were extended`, body: 'See the new end times in My access.', target: { view: 'access' } }),
-  expiring: (count) => ({ title: `${count} grants end soon`, body: 'Extend the ones you still need.', target: { view: 'access' } }),
-  ended: (count) => ({ title: `${count} grants have ended`, body: 'Their credentials were removed from your keychain.', target: { view: 'access' } }),
-  'session-ended': () => ({ title: 'Sign in to Timebox again', body: 'Your session has ended.', target: { view: 'sign-in' } }),
+const SUMMARIES: Readonly<
+  Record<NoticeKind, (count: number) => { title: string; body: string; target: NavigationTarget }>
+> = {
+  'approval-needed': (count) => ({
+    title: `${count} requests wait for your approval`,
+    body: 'Open the approvals inbox to decide.',
+    target: { view: 'approvals' },
+  }),
+  'request-decided': (count) => ({
+    title: `${count} of your requests were decided`,
+    body: 'See them in My access.',
+    target: { view: 'access' },
+  }),
+  queued: (count) => ({
+    title: `${count} requests are waiting for a seat`,
+    body: 'You will be told when each one starts.',
+    target: { view: 'access' },
+  }),
+  activated: (count) => ({
+    title: `${count} grants are active`,
+    body: 'Their credentials are in your keychain.',
+    target: { view: 'access' },
+  }),
+  extended: (count) => ({
+    title: `${count} grants were extended`,
+    body: 'See the new end times in My access.',
+    target: { view: 'access' },
+  }),
+  expiring: (count) => ({
+    title: `${count} grants end soon`,
+    body: 'Extend the ones you still need.',
+    target: { view: 'access' },
+  }),
+  ended: (count) => ({
+    title: `${count} grants have ended`,
+    body: 'Their credentials were removed from your keychain.',
+    target: { view: 'access' },
+  }),
+  'session-ended': () => ({
+    title: 'Sign in to Timebox again',
+    body: 'Your session has ended.',
+    target: { view: 'sign-in' },
+  }),
 };
 
 const REMEMBERED_KEYS = 1000;
@@ -85,11 +119,14 @@ export class NotificationPolicy {
     for (const [kind, notices] of byKind) {
       const [only] = notices;
       const outgoing: Notice =
-        notices.length === 1 && only ? only : { key: `summary:${kind}:${this.deps.clock.now()}`, kind, ...SUMMARIES[kind](notices.length) };
+        notices.length === 1 && only
+          ? only
+          : { key: `summary:${kind}:${this.deps.clock.now()}`, kind, ...SUMMARIES[kind](notices.length) };
       const shown = !this.deps.doNotDisturb();
-      if (shown) this.deps.notifier.show(outgoing, (target) => {
-        this.deps.open(target);
-      });
+      if (shown)
+        this.deps.notifier.show(outgoing, (target) => {
+          this.deps.open(target);
+        });
       this.deps.record(outgoing, shown);
     }
   }

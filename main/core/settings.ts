@@ -38,7 +38,11 @@ export const storedSettingsSchema = z
       .catch([])
       .transform((entries) => entries.filter((entry): entry is VaultEntry => entry !== null)),
   })
-  .catch(() => ({ ...DEFAULT_SETTINGS, reminderLeadsSeconds: [...DEFAULT_SETTINGS.reminderLeadsSeconds], vault: [] }));
+  .catch(() => ({
+    ...DEFAULT_SETTINGS,
+    reminderLeadsSeconds: [...DEFAULT_SETTINGS.reminderLeadsSeconds],
+    vault: [],
+  }));
 export type StoredSettings = z.output<typeof storedSettingsSchema>;
 
 /** Where settings persist: electron-store in the app, conf (its base) or memory in tests. */

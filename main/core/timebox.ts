@@ -114,7 +114,14 @@ export class TimeboxCore {
       notifier: deps.notifier,
       doNotDisturb: () => this.store.state.settings.doNotDisturb,
       record: (notice, shown) => {
-        const record = { id: notice.key, at: deps.clock.now(), title: notice.title, body: notice.body, target: notice.target, shown };
+        const record = {
+          id: notice.key,
+          at: deps.clock.now(),
+          title: notice.title,
+          body: notice.body,
+          target: notice.target,
+          shown,
+        };
         this.store.update({ notices: [record, ...this.store.state.notices].slice(0, NOTICES_KEPT) });
       },
       open: (target) => {
@@ -127,11 +134,16 @@ export class TimeboxCore {
   /** Start-up: wipe credentials whose grants have ended, then resume the saved session if there is one. */
   async start(): Promise<void> {
     const probe = await this.vault.probe();
-    this.store.update({ keychain: probe.available ? { available: true, message: null } : { available: false, message: probe.message } });
+    this.store.update({
+      keychain: probe.available
+        ? { available: true, message: null }
+        : { available: false, message: probe.message },
+    });
     if (!probe.available) return;
     // Before anything is known from the service: whatever expired while the app was not running goes now.
     const wiped = await this.vault.sweep((entry) => Date.parse(entry.expiresAt) > this.serviceNow());
-    if (wiped.length > 0) this.deps.log.info({ wiped: wiped.length }, 'start-up sweep removed credentials of ended grants');
+    if (wiped.length > 0)
+      this.deps.log.info({ wiped: wiped.length }, 'start-up sweep removed credentials of ended grants');
     const saved = await this.deps.keychain.get(SESSION_ACCOUNT);
     const session = saved ? this.parseSession(saved) : null;
     if (!session || session.serviceUrl !== this.store.state.service.url) return;
@@ -179,7 +191,9 @@ export class TimeboxCore {
       return { status: 'signed-in', user: answer.user };
     } catch (error) {
       const otpRequired = error instanceof ServiceError && error.code === 'otp_required';
-      this.store.update({ session: { status: 'signed-out', user: null, message: otpRequired ? null : messageOf(error) } });
+      this.store.update({
+        session: { status: 'signed-out', user: null, message: otpRequired ? null : messageOf(error) },
+      });
       if (otpRequired) return { status: 'otp-required' };
       throw error;
     }
@@ -191,7 +205,10 @@ export class TimeboxCore {
     this.live = null;
     if (this.session) {
       await this.client.logout().catch((error: unknown) => {
-        this.deps.log.warn({ code: error instanceof ServiceError ? error.code : 'unknown' }, 'logout did not reach the service');
+        this.deps.log.warn(
+          { code: error instanceof ServiceError ? error.code : 'unknown' },
+          'logout did not reach the service',
+        );
       });
     }
     this.session = null;
@@ -213,7 +230,12 @@ export class TimeboxCore {
   // ── Commands ─────────────────────────────────────────────────────────────────────────────────
 
   async requestAccess(args: InvokeArgs<'requestAccess'>): Promise<RequestView> {
-    const request = await this.call(() => this.client.createRequest({ ...args, ticket: args.ticket?.trim() ? args.ticket.trim() : undefined }, randomUUID()));
+    const request = await this.call(() =>
+      this.client.createRequest(
+        { ...args, ticket: args.ticket?.trim() ? args.ticket.trim() : undefined },
+        randomUUID(),
+      ),
+    );
     this.store.update({ requests: upsert(this.store.state.requests, request, newerRequest) });
     if (request.grantId) this.learnGrant(await this.call(() => this.client.grant(request.grantId ?? '')));
     return request;
@@ -234,7 +256,9 @@ export class TimeboxCore {
   }
 
   async extendGrant(args: InvokeArgs<'extendGrant'>): Promise<ExtendOutcome> {
-    const outcome = await this.call(() => this.client.extend(args.grantId, args.durationSeconds, args.reason, randomUUID()));
+    const outcome = await this.call(() =>
+      this.client.extend(args.grantId, args.durationSeconds, args.reason, randomUUID()),
+    );
     if (outcome.kind === 'extended') this.learnGrant(outcome.grant);
     else this.store.update({ requests: upsert(this.store.state.requests, outcome.request, newerRequest) });
     return outcome;
@@ -248,16 +272,24 @@ export class TimeboxCore {
 
   /** The credential from the keychain, for copy or an explicit reveal; fetched if it is not there yet. */
   async credential(grantId: string): Promise<StoredCredential> {
-    if (!this.store.state.keychain.available) throw new KeychainUnavailableError(this.store.state.keychain.message ?? 'unavailable');
+    if (!this.store.state.keychain.available)
+      throw new KeychainUnavailableError(this.store.state.keychain.message ?? 'unavailable');
     const grant = this.grant(grantId);
     if (!grant || grant.status !== 'active' || Date.parse(grant.expiresAt) <= this.serviceNow()) {
-      throw new UserError('grant_ended', 'This grant has ended; its credential is gone. Request access again.');
+      throw new UserError(
+        'grant_ended',
+        'This grant has ended; its credential is gone. Request access again.',
+      );
     }
     const stored = await this.vault.read(grantId);
     if (stored) return stored;
     await this.fetchCredential(grant);
     const fetched = await this.vault.read(grantId);
-    if (!fetched) throw new UserError('credential_unavailable', this.grant(grantId)?.credentialError ?? 'The credential could not be fetched; try again.');
+    if (!fetched)
+      throw new UserError(
+        'credential_unavailable',
+        this.grant(grantId)?.credentialError ?? 'The credential could not be fetched; try again.',
+      );
     return fetched;
   }
 
@@ -269,8 +301,12 @@ export class TimeboxCore {
     const current = this.deps.settings.read();
     const next = {
       ...current,
-      ...(patch.serviceUrl === undefined ? {} : { serviceUrl: patch.serviceUrl?.replace(/\/+$/, '') ?? null }),
-      ...(patch.reminderLeadsSeconds === undefined ? {} : { reminderLeadsSeconds: [...new Set(patch.reminderLeadsSeconds)].sort((a, b) => b - a) }),
+      ...(patch.serviceUrl === undefined
+        ? {}
+        : { serviceUrl: patch.serviceUrl?.replace(/\/+$/, '') ?? null }),
+      ...(patch.reminderLeadsSeconds === undefined
+        ? {}
+        : { reminderLeadsSeconds: [...new Set(patch.reminderLeadsSeconds)].sort((a, b) => b - a) }),
       ...(patch.doNotDisturb === undefined ? {} : { doNotDisturb: patch.doNotDisturb }),
       ...(patch.launchAtLogin === undefined ? {} : { launchAtLogin: patch.launchAtLogin }),
     };
@@ -278,7 +314,10 @@ export class TimeboxCore {
     // Another service means another identity: nothing of this one's may stay behind.
     if (serviceChanged && this.session) await this.signOut();
     this.deps.settings.write(next);
-    this.store.update({ settings: publicSettings(next), ...(serviceChanged ? { service: this.serviceOf(next.serviceUrl) } : {}) });
+    this.store.update({
+      settings: publicSettings(next),
+      ...(serviceChanged ? { service: this.serviceOf(next.serviceUrl) } : {}),
+    });
     this.trackDeadlines();
     return publicSettings(next);
   }
@@ -349,12 +388,15 @@ export class TimeboxCore {
           catalog,
           requests: reconcile(state.requests, requests, newerRequest),
           approvals,
-          grants: reconcile(state.grants, [...active, ...ended].map((grant) => this.withCredential(grant)), newerGrant),
+          grants: reconcile(
+            state.grants,
+            [...active, ...ended].map((grant) => this.withCredential(grant)),
+            newerGrant,
+          ),
           clockOffsetMs: this.offset.offsetMs,
         });
       } finally {
-        const events = this.buffered ?? [];
-        this.buffered = null;
+        const events = this.takeBuffered();
         this.resyncing = null;
         for (const event of events) this.apply(event.type, event.data);
       }
@@ -362,6 +404,13 @@ export class TimeboxCore {
       this.trackDeadlines();
     })();
     return this.resyncing;
+  }
+
+  /** The events held back during a resync (read after awaits, which filled it). */
+  private takeBuffered(): { type: string; data: unknown }[] {
+    const events = this.buffered ?? [];
+    this.buffered = null;
+    return events;
   }
 
   private apply(type: string, data: unknown): void {
@@ -382,7 +431,11 @@ export class TimeboxCore {
           const before = this.store.state.requests.find((candidate) => candidate.id === request.id);
           this.store.update({ requests: upsert(this.store.state.requests, request, newerRequest) });
           if (before?.status !== request.status) {
-            const notice = text.requestChanged(this.noticeContext(), request, this.grant(request.extendsGrantId ?? request.grantId ?? ''));
+            const notice = text.requestChanged(
+              this.noticeContext(),
+              request,
+              this.grant(request.extendsGrantId ?? request.grantId ?? ''),
+            );
             if (notice) this.notify(notice);
           }
         }
@@ -409,8 +462,12 @@ export class TimeboxCore {
     const stillMine = request.status === 'pending' && request.waitingFor.includes(me);
     const approvals = this.store.state.approvals;
     this.store.update({
-      approvals: stillMine ? upsert(approvals, request, newerRequest) : approvals.filter((candidate) => candidate.id !== request.id),
-      ...(request.requesterId === me ? { requests: upsert(this.store.state.requests, request, newerRequest) } : {}),
+      approvals: stillMine
+        ? upsert(approvals, request, newerRequest)
+        : approvals.filter((candidate) => candidate.id !== request.id),
+      ...(request.requesterId === me
+        ? { requests: upsert(this.store.state.requests, request, newerRequest) }
+        : {}),
     });
     return request;
   }
@@ -418,11 +475,14 @@ export class TimeboxCore {
   /** Takes in a grant's news: keeps its credential in step (fetched, refreshed, wiped) and its deadlines. */
   private learnGrant(incoming: GrantView): void {
     const known = this.grant(incoming.id);
-    const merged = known ? newerGrant(known, this.withCredential(incoming, known)) : this.withCredential(incoming);
+    const merged = known
+      ? newerGrant(known, this.withCredential(incoming, known))
+      : this.withCredential(incoming);
     this.store.update({ grants: this.trimmed(upsert(this.store.state.grants, merged, newerGrant)) });
     if (merged.status === 'active') {
       // A new expiry means a new token (its exp is the grant's): fetch again.
-      if (!known || known.expiresAt !== merged.expiresAt || merged.credential !== 'stored') void this.fetchCredential(merged);
+      if (!known || known.expiresAt !== merged.expiresAt || merged.credential !== 'stored')
+        void this.fetchCredential(merged);
     } else if (known?.status === 'active' || merged.credential === 'stored') {
       void this.wipe(merged, true);
     }
@@ -433,7 +493,10 @@ export class TimeboxCore {
   private async endLocally(grantId: string): Promise<void> {
     const grant = this.grant(grantId);
     if (!grant) return;
-    const ended: GrantState = grant.status === 'active' ? { ...grant, status: 'expired', endReason: 'expired', endedAt: grant.expiresAt } : grant;
+    const ended: GrantState =
+      grant.status === 'active'
+        ? { ...grant, status: 'expired', endReason: 'expired', endedAt: grant.expiresAt }
+        : grant;
     this.store.update({ grants: this.trimmed(upsert(this.store.state.grants, ended, newerGrant)) });
     await this.wipe(ended, true);
   }
@@ -466,7 +529,8 @@ export class TimeboxCore {
         else this.setCredential(grant.id, 'stored', null);
       } catch (error) {
         if (isSessionEnded(error)) void this.sessionEnded();
-        if (error instanceof ServiceError && error.code === 'grant_ended') this.setCredential(grant.id, 'none', null);
+        if (error instanceof ServiceError && error.code === 'grant_ended')
+          this.setCredential(grant.id, 'none', null);
         else this.setCredential(grant.id, 'failed', messageOf(error));
       } finally {
         this.credentialFetches.delete(grant.id);
@@ -479,7 +543,9 @@ export class TimeboxCore {
   /** After a resync: wipe what ended while we were away, fetch what is missing. */
   private async reconcileVault(): Promise<void> {
     if (!this.store.state.keychain.available) return;
-    const active = new Map(this.store.state.grants.filter((grant) => grant.status === 'active').map((grant) => [grant.id, grant]));
+    const active = new Map(
+      this.store.state.grants.filter((grant) => grant.status === 'active').map((grant) => [grant.id, grant]),
+    );
     const wiped = await this.vault.sweep((entry) => active.has(entry.grantId));
     for (const grantId of wiped) {
       const grant = this.grant(grantId);
@@ -493,11 +559,16 @@ export class TimeboxCore {
   private trackDeadlines(): void {
     const active = this.store.state.grants.filter((grant) => grant.status === 'active');
     this.deadlines.update(
-      active.map((grant) => ({ grantId: grant.id, startsAt: Date.parse(grant.startsAt), expiresAt: Date.parse(grant.expiresAt) })),
+      active.map((grant) => ({
+        grantId: grant.id,
+        startsAt: Date.parse(grant.startsAt),
+        expiresAt: Date.parse(grant.expiresAt),
+      })),
       this.store.state.settings.reminderLeadsSeconds,
       this.offset.offsetMs,
     );
-    if (this.store.state.clockOffsetMs !== this.offset.offsetMs) this.store.update({ clockOffsetMs: this.offset.offsetMs });
+    if (this.store.state.clockOffsetMs !== this.offset.offsetMs)
+      this.store.update({ clockOffsetMs: this.offset.offsetMs });
   }
 
   private async sessionEnded(): Promise<void> {
@@ -505,9 +576,19 @@ export class TimeboxCore {
     this.live = null;
     this.session = null;
     await this.deps.keychain.delete(SESSION_ACCOUNT).catch(() => false);
-    const message = 'Your session has ended (it expired or was signed out). Sign in again; your active grants keep their credentials until they end.';
-    this.store.update({ session: { status: 'expired', user: this.store.state.session.user, message }, connection: { status: 'idle', retryAt: null, message: null } });
-    this.notify({ key: `session-ended:${this.deps.clock.now()}`, kind: 'session-ended', title: 'Sign in to Timebox again', body: message, target: { view: 'sign-in' } });
+    const message =
+      'Your session has ended (it expired or was signed out). Sign in again; your active grants keep their credentials until they end.';
+    this.store.update({
+      session: { status: 'expired', user: this.store.state.session.user, message },
+      connection: { status: 'idle', retryAt: null, message: null },
+    });
+    this.notify({
+      key: `session-ended:${this.deps.clock.now()}`,
+      kind: 'session-ended',
+      title: 'Sign in to Timebox again',
+      body: message,
+      target: { view: 'sign-in' },
+    });
   }
 
   /** Runs a service call; a session that ended on the way is handled here, once, for every caller. */
@@ -518,7 +599,8 @@ export class TimeboxCore {
       if (isSessionEnded(error)) void this.sessionEnded();
       throw error;
     } finally {
-      if (this.store.state.clockOffsetMs !== this.offset.offsetMs) this.store.update({ clockOffsetMs: this.offset.offsetMs });
+      if (this.store.state.clockOffsetMs !== this.offset.offsetMs)
+        this.store.update({ clockOffsetMs: this.offset.offsetMs });
     }
   }
 
@@ -540,7 +622,9 @@ export class TimeboxCore {
   private parseSession(saved: string): StoredSession | null {
     try {
       const value = JSON.parse(saved) as Partial<StoredSession>;
-      return typeof value.token === 'string' && typeof value.serviceUrl === 'string' && value.user ? (value as StoredSession) : null;
+      return typeof value.token === 'string' && typeof value.serviceUrl === 'string' && value.user
+        ? (value as StoredSession)
+        : null;
     } catch {
       return null;
     }
@@ -555,9 +639,15 @@ export class TimeboxCore {
     };
   }
 
-  private setCredential(grantId: string, credential: GrantState['credential'], credentialError: string | null): void {
+  private setCredential(
+    grantId: string,
+    credential: GrantState['credential'],
+    credentialError: string | null,
+  ): void {
     this.store.update({
-      grants: this.store.state.grants.map((grant) => (grant.id === grantId ? { ...grant, credential, credentialError } : grant)),
+      grants: this.store.state.grants.map((grant) =>
+        grant.id === grantId ? { ...grant, credential, credentialError } : grant,
+      ),
     });
   }
 

@@ -10,7 +10,12 @@ export type TrayCommand =
 
 export type TrayMenuItem =
   | { readonly kind: 'separator' }
-  | { readonly kind: 'item'; readonly label: string; readonly enabled: boolean; readonly command?: TrayCommand }
+  | {
+      readonly kind: 'item';
+      readonly label: string;
+      readonly enabled: boolean;
+      readonly command?: TrayCommand;
+    }
   | { readonly kind: 'submenu'; readonly label: string; readonly items: readonly TrayMenuItem[] };
 
 export interface TrayModel {
@@ -39,7 +44,10 @@ export function timeLeft(ms: number): string {
 }
 
 /** The resource's name and the role, as the tray and notifications show a grant. */
-export function grantLabel(state: Pick<AppState, 'catalog'>, grant: Pick<GrantState, 'resourceId' | 'role'>): string {
+export function grantLabel(
+  state: Pick<AppState, 'catalog'>,
+  grant: Pick<GrantState, 'resourceId' | 'role'>,
+): string {
   const name = state.catalog.find((resource) => resource.id === grant.resourceId)?.name ?? grant.resourceId;
   return `${name} · ${grant.role}`;
 }
@@ -57,16 +65,21 @@ export function trayModel(state: AppState, localNow: number): TrayModel {
   const signedIn = state.session.status === 'signed-in';
   const waiting = state.approvals.length;
   const nearest = active[0];
-  const endingSoon = nearest !== undefined && Date.parse(nearest.expiresAt) - serviceNow <= ATTENTION_WITHIN_MS;
+  const endingSoon =
+    nearest !== undefined && Date.parse(nearest.expiresAt) - serviceNow <= ATTENTION_WITHIN_MS;
   const needsSignIn = state.session.status === 'expired';
 
   let tooltip: string;
   if (!signedIn) tooltip = needsSignIn ? 'Timebox: sign in again' : 'Timebox: signed out';
   else if (nearest) {
-    const ends = new Date(Date.parse(nearest.expiresAt) - state.clockOffsetMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    const ends = new Date(Date.parse(nearest.expiresAt) - state.clockOffsetMs).toLocaleTimeString([], {
+      hour: '2-digit',
+      minute: '2-digit',
+    });
     tooltip = `Timebox: ${grantLabel(state, nearest)} ends in ${timeLeft(Date.parse(nearest.expiresAt) - serviceNow)} (${ends})${active.length > 1 ? `, ${active.length - 1} more active` : ''}`;
   } else tooltip = 'Timebox: no active access';
-  if (signedIn && waiting > 0) tooltip += `; ${waiting} ${waiting === 1 ? 'approval waits' : 'approvals wait'}`;
+  if (signedIn && waiting > 0)
+    tooltip += `; ${waiting} ${waiting === 1 ? 'approval waits' : 'approvals wait'}`;
 
   const grants: TrayMenuItem[] =
     active.length === 0
@@ -101,6 +114,11 @@ export function trayModel(state: AppState, localNow: number): TrayModel {
         item('Quit Timebox', { kind: 'quit' }),
       ];
 
-  const icon: TrayIcon = (signedIn && waiting > 0) || endingSoon || needsSignIn ? 'attention' : active.length > 0 ? 'active' : 'idle';
+  const icon: TrayIcon =
+    (signedIn && waiting > 0) || endingSoon || needsSignIn
+      ? 'attention'
+      : active.length > 0
+        ? 'active'
+        : 'idle';
   return { icon, tooltip, menu };
 }

@@ -26,7 +26,10 @@ export class CredentialVault {
     return this.settings.read().vault;
   }
 
-  async store(grant: Pick<GrantView, 'id' | 'resourceId' | 'role' | 'expiresAt'>, credential: StoredCredential): Promise<void> {
+  async store(
+    grant: Pick<GrantView, 'id' | 'resourceId' | 'role' | 'expiresAt'>,
+    credential: StoredCredential,
+  ): Promise<void> {
     // The index entry is written first: a crash between the two leaves an entry to wipe, never a secret
     // nobody knows about.
     this.index((entries) => [
@@ -94,7 +97,13 @@ export class CredentialVault {
       await this.keychain.accounts();
       return { available: true };
     } catch (error) {
-      return { available: false, message: error instanceof KeychainUnavailableError ? error.message : new KeychainUnavailableError(String(error)).message };
+      return {
+        available: false,
+        message:
+          error instanceof KeychainUnavailableError
+            ? error.message
+            : new KeychainUnavailableError(String(error)).message,
+      };
     }
   }
 

@@ -20,9 +20,13 @@ async function probe(): Promise<string | null> {
 const problem = await probe();
 if (problem !== null) {
   if (process.env.CI === 'true') {
-    throw new Error(`CI=true but no Secret Service answers (${problem}): run the tests through test/with-keyring.mjs (npm test does).`);
+    throw new Error(
+      `CI=true but no Secret Service answers (${problem}): run the tests through test/with-keyring.mjs (npm test does).`,
+    );
   }
-  console.warn(`No OS keychain here (${problem}): keychain suites do not run. npm test provides one on Linux with gnome-keyring and dbus installed.`);
+  console.warn(
+    `No OS keychain here (${problem}): keychain suites do not run. npm test provides one on Linux with gnome-keyring and dbus installed.`,
+  );
 }
 
 export const keychainAvailable = problem === null;

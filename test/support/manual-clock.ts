@@ -52,7 +52,9 @@ export class ManualClock implements DesktopClock {
   advance(ms: number): void {
     const target = this.mono + ms;
     for (;;) {
-      const due = this.timers.filter((timer) => timer.at <= target).sort((a, b) => a.at - b.at || a.order - b.order)[0];
+      const due = this.timers
+        .filter((timer) => timer.at <= target)
+        .sort((a, b) => a.at - b.at || a.order - b.order)[0];
       if (!due) break;
       this.timers = this.timers.filter((timer) => timer !== due);
       const step = Math.max(0, due.at - this.mono);
