@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -25,6 +26,11 @@ export default tseslint.config(
       // Fastify's plugins and hooks are async by contract, whether or not a given one awaits.
       '@typescript-eslint/require-await': 'off',
     },
+  },
+  {
+    // The renderer's components and hooks: the rules of hooks, and the React Compiler's checks.
+    files: ['renderer/**/*.{ts,tsx}'],
+    extends: [reactHooks.configs.flat['recommended-latest']],
   },
   {
     files: ['**/*.js', '**/*.mjs'],

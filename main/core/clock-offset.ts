@@ -14,7 +14,9 @@ export class ClockOffsetEstimator {
 
   /** `sentAt` and `receivedAt` on our clock; the answer's headers. */
   observe(sentAt: number, receivedAt: number, headers: Pick<Headers, 'get'>): void {
-    const precise = Number(headers.get(SERVICE_TIME_HEADER) ?? Number.NaN);
+    // Only digits count: Number('') and Number('  ') are 0, which would put the service in 1970.
+    const raw = headers.get(SERVICE_TIME_HEADER)?.trim() ?? '';
+    const precise = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
     const dated = Date.parse(headers.get('date') ?? '');
     // A millisecond stamp is as exact as our own timing of the round trip; Date leaves a whole second open.
     const [stamp, resolution] = Number.isFinite(precise) ? [precise, 0] : [dated, 1000];

@@ -47,7 +47,8 @@ export class DeadlineScheduler {
   /** The grants to watch (active ones), the reminder leads and the service's clock offset. */
   update(grants: readonly TrackedGrant[], leadsSeconds: readonly number[], offsetMs: number): void {
     this.grants = grants;
-    this.leadsSeconds = [...leadsSeconds].sort((a, b) => b - a);
+    // A lead given twice (a hand-edited settings file) is one lead: as two, each would mark the other spent.
+    this.leadsSeconds = [...new Set(leadsSeconds)].sort((a, b) => b - a);
     this.offsetMs = offsetMs;
     const live = new Set(grants.map((grant) => grant.grantId));
     for (const key of this.fired) if (!live.has(key.split('|')[0] ?? '')) this.fired.delete(key);

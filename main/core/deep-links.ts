@@ -14,6 +14,9 @@ export type DeepLinkResult =
  */
 export function parseDeepLink(link: string): DeepLinkResult {
   if (link.length > MAX_LENGTH) return { ok: false, reason: 'the link is too long' };
+  // The URL parser would quietly drop these (trim the ends, remove tabs and newlines inside): refuse them.
+  if (/[\s\p{Cc}]/u.test(link))
+    return { ok: false, reason: 'the link contains spaces or control characters' };
   let url: URL;
   try {
     url = new URL(link);
@@ -21,9 +24,11 @@ export function parseDeepLink(link: string): DeepLinkResult {
     return { ok: false, reason: 'not a URL' };
   }
   if (url.protocol !== 'timebox:') return { ok: false, reason: `not a timebox:// link (${url.protocol})` };
-  if (url.username || url.password || url.port || url.hash)
+  // An empty fragment ("…#") reads as no hash; the serialised link still shows it.
+  if (url.username || url.password || url.port || url.hash || url.href.includes('#'))
     return { ok: false, reason: 'the link carries parts Timebox does not use' };
-  const path = url.pathname.replace(/^\/+/, '');
+  // One leading slash only: "approve//<id>" has an empty segment, i.e. a path Timebox does not use.
+  const path = url.pathname.startsWith('/') ? url.pathname.slice(1) : url.pathname;
   switch (url.host) {
     case 'approve': {
       if ([...url.searchParams.keys()].length > 0)

@@ -272,7 +272,18 @@ export class GrantClient {
       );
     }
     this.options.offset.observe(sentAt, this.options.clock.now(), response.headers);
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // The answer broke off (connection reset mid-body): as transient as a refused connection.
+      throw new ServiceError(
+        'service_unreachable',
+        `The connection to the Timebox service at ${base} broke off${error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''}. Check your network; Timebox keeps trying.`,
+        null,
+        true,
+      );
+    }
     let json: unknown = null;
     if (text !== '') {
       try {

@@ -41,6 +41,9 @@ export class LiveEvents {
   private cancelReconnect: (() => void) | null = null;
   private cancelPoll: (() => void) | null = null;
   private cancelStale: (() => void) | null = null;
+  /** When the next reconnect and the next poll are due (local time), while the stream is away. */
+  private reconnectAt: number | null = null;
+  private pollAt: number | null = null;
   private readonly backoff: { minMs: number; maxMs: number };
 
   constructor(private readonly options: LiveEventsOptions) {
@@ -59,6 +62,7 @@ export class LiveEvents {
     this.abort = null;
     for (const cancel of [this.cancelReconnect, this.cancelPoll, this.cancelStale]) cancel?.();
     this.cancelReconnect = this.cancelPoll = this.cancelStale = null;
+    this.reconnectAt = this.pollAt = null;
     this.options.onStatus('idle', null, null);
   }
 
@@ -71,6 +75,7 @@ export class LiveEvents {
 
   private async connect(): Promise<void> {
     this.cancelReconnect = null;
+    this.reconnectAt = null;
     if (!this.running) return;
     this.options.onStatus(this.cancelPoll ? 'polling' : 'connecting', null, null);
     const abort = new AbortController();
@@ -162,7 +167,8 @@ export class LiveEvents {
         ? error.message
         : `Lost the live connection to the service (${error instanceof Error ? error.message : 'unknown error'}); reconnecting.`;
     if (this.failures >= (this.options.failuresBeforePolling ?? 2)) this.startPolling();
-    this.options.onStatus(this.cancelPoll ? 'polling' : 'connecting', retryAt, message);
+    this.reconnectAt = retryAt;
+    this.options.onStatus(this.cancelPoll ? 'polling' : 'connecting', this.nextAttemptAt(), message);
     this.cancelReconnect = this.options.clock.setTimer(() => {
       void this.connect();
     }, delay);
@@ -171,13 +177,15 @@ export class LiveEvents {
   private startPolling(): void {
     if (this.cancelPoll) return;
     const poll = (): void => {
+      const every = this.options.pollEveryMs ?? 15_000;
+      this.pollAt = this.options.clock.now() + every;
       this.cancelPoll = this.options.clock.setTimer(() => {
         void this.options.resync().then(
           () => {
             if (this.cancelPoll)
               this.options.onStatus(
                 'polling',
-                null,
+                this.nextAttemptAt(),
                 'The live connection is down; checking every 15 seconds.',
               );
           },
@@ -190,13 +198,13 @@ export class LiveEvents {
             if (this.cancelPoll)
               this.options.onStatus(
                 'offline',
-                null,
+                this.nextAttemptAt(),
                 error instanceof Error ? error.message : 'The service cannot be reached.',
               );
           },
         );
         if (this.cancelPoll) poll();
-      }, this.options.pollEveryMs ?? 15_000);
+      }, every);
     };
     poll();
   }
@@ -204,5 +212,12 @@ export class LiveEvents {
   private stopPolling(): void {
     this.cancelPoll?.();
     this.cancelPoll = null;
+    this.pollAt = null;
+  }
+
+  /** The next attempt to reach the service, a reconnect or a poll, whichever comes first. */
+  private nextAttemptAt(): number | null {
+    const due = [this.reconnectAt, this.pollAt].filter((at): at is number => at !== null);
+    return due.length === 0 ? null : Math.min(...due);
   }
 }

@@ -10,7 +10,13 @@ export function newerRequest(known: RequestView, incoming: RequestView): Request
 }
 
 export function newerGrant<Grant extends GrantView>(known: Grant, incoming: Grant): Grant {
-  if (known.status !== 'active' && incoming.status === 'active') return known;
+  if (known.status !== 'active' && incoming.status === 'active') {
+    // Expired on our clock at an expiry the service has since moved later (an extension we missed while
+    // offline): that is news, not a stale copy, since an expiry only moves forward. A revocation is final.
+    const extendedMeanwhile =
+      known.endReason === 'expired' && Date.parse(incoming.expiresAt) > Date.parse(known.expiresAt);
+    return extendedMeanwhile ? incoming : known;
+  }
   if (
     known.status === 'active' &&
     incoming.status === 'active' &&

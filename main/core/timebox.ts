@@ -47,6 +47,8 @@ const ENDED_GRANTS_KEPT = 20;
 const NOTICES_KEPT = 50;
 /** A jump between wall and monotonic time beyond this means someone set the clock. */
 const CLOCK_JUMP_MS = 2000;
+/** After a clock change, how long deadlines wait for the service's clock to be measured again. */
+const REMEASURE_WAIT_MS = 5000;
 
 interface StoredSession {
   readonly serviceUrl: string;
@@ -338,8 +340,25 @@ export class TimeboxCore {
   clockMayHaveChanged(): void {
     this.wallMinusMonotonic = this.deps.clock.now() - this.deps.clock.monotonic();
     this.offset.reset();
-    this.deadlines.rearm();
-    if (this.session) void this.refresh().catch(() => undefined);
+    if (!this.session) {
+      this.deadlines.rearm();
+      return;
+    }
+    // Deadlines are judged on the service's clock: after a clock set, the old offset is wrong by the whole
+    // jump (an hour forward would end every grant at once). The resync measures it again and re-arms with
+    // it; if the service does not answer soon, judge by the offset we had: expiry never waits on the network.
+    let judged = false;
+    const judge = (): void => {
+      if (judged) return;
+      judged = true;
+      cancel();
+      this.deadlines.rearm();
+    };
+    const cancel = this.deps.clock.setTimer(judge, REMEASURE_WAIT_MS);
+    void this.refresh().then(() => {
+      judged = true;
+      cancel();
+    }, judge);
   }
 
   // ── Live state ───────────────────────────────────────────────────────────────────────────────
@@ -572,6 +591,9 @@ export class TimeboxCore {
   }
 
   private async sessionEnded(): Promise<void> {
+    // Once per session: every later call refused for want of a token is the same news, not another notice
+    // (and a call made while signed out must not turn "signed out" into "expired").
+    if (!this.session) return;
     this.live?.stop();
     this.live = null;
     this.session = null;

@@ -32,6 +32,7 @@ export class CredentialVault {
   ): Promise<void> {
     // The index entry is written first: a crash between the two leaves an entry to wipe, never a secret
     // nobody knows about.
+    const previous = this.entries().find((entry) => entry.grantId === grant.id);
     this.index((entries) => [
       ...entries.filter((entry) => entry.grantId !== grant.id),
       {
@@ -42,7 +43,16 @@ export class CredentialVault {
         storedAt: new Date(this.clock.now()).toISOString(),
       },
     ]);
-    await this.keychain.set(grantAccount(grant.id), JSON.stringify(credential));
+    try {
+      await this.keychain.set(grantAccount(grant.id), JSON.stringify(credential));
+    } catch (error) {
+      // Nothing was stored (no keychain, a locked one): the index must not claim a secret it does not have.
+      this.index((entries) => [
+        ...entries.filter((entry) => entry.grantId !== grant.id),
+        ...(previous ? [previous] : []),
+      ]);
+      throw error;
+    }
   }
 
   async read(grantId: string): Promise<StoredCredential | null> {

@@ -1,0 +1,73 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { INVOKE_METHODS, invokeChannel } from '../../preload/channels.js';
+import type { IpcResult } from '../../preload/contract.js';
+import { dispatch, type Handlers } from '../core/ipc-handlers.js';
+import type { CoreLogger } from '../core/timebox.js';
+import { isAppPage } from './app-protocol.js';
+import type { RendererContents } from './renderer-pushes.js';
+import { originOf } from './security.js';
+
+/** What main knows of a call's origin: the WebContents and the frame that sent it. */
+export interface InvokeEvent {
+  readonly sender: RendererContents;
+  /** null once the frame has navigated away or gone. */
+  readonly senderFrame: { readonly url: string; readonly parent: unknown } | null;
+}
+
+/** The part of ipcMain the wrapper uses. */
+export interface InvokeRegistry {
+  handle(channel: string, listener: (event: InvokeEvent, ...args: unknown[]) => Promise<unknown>): void;
+  removeHandler(channel: string): void;
+}
+
+const caller = new AsyncLocalStorage<RendererContents>();
+
+/**
+ * The window whose call is running. The core's `rendererReady` handler takes no arguments, so the
+ * wrapper runs every call inside a scope that remembers its sender, and the push side reads it here.
+ */
+export function currentCaller(): RendererContents | undefined {
+  return caller.getStore();
+}
+
+const refused = (code: string, message: string): IpcResult<never> => ({
+  ok: false,
+  error: { code, message },
+});
+
+/**
+ * Registers one handler per contract method, and nothing else: a channel outside the contract has no
+ * handler, so Electron refuses it. Every call is checked before the core sees it: the sender must be one
+ * of our windows, from its top frame, showing our own page; exactly one argument, validated by the
+ * method's zod schema (in `dispatch`). A refusal is logged (what and why, never the arguments) and comes
+ * back as an error value. Returns the unregister.
+ */
+export function registerIpc(deps: {
+  readonly ipcMain: InvokeRegistry;
+  readonly handlers: Handlers;
+  /** Whether `contents` belongs to one of our windows. */
+  readonly isOurContents: (contents: RendererContents) => boolean;
+  readonly log: CoreLogger;
+}): () => void {
+  const { ipcMain, handlers, log } = deps;
+  for (const method of INVOKE_METHODS) {
+    ipcMain.handle(invokeChannel(method), async (event, ...args) => {
+      const frame = event.senderFrame;
+      if (!deps.isOurContents(event.sender) || !frame || frame.parent !== null || !isAppPage(frame.url)) {
+        log.warn(
+          { method, senderId: event.sender.id, frame: frame ? originOf(frame.url) : 'gone' },
+          'refused an IPC call from outside a Timebox window',
+        );
+        return refused('forbidden_sender', 'Timebox answers its own windows only.');
+      }
+      if (args.length > 1) {
+        log.warn({ method, arguments: args.length }, 'refused an IPC call with extra arguments');
+        return refused('invalid_arguments', `Invalid ${method} call: it takes one argument.`);
+      }
+      return caller.run(event.sender, () => dispatch(handlers, method, args[0], log));
+    });
+  }
+  return () => {
+    for (const method of INVOKE_METHODS) ipcMain.removeHandler(invokeChannel(method));
+  };
+}

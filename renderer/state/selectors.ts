@@ -1,0 +1,66 @@
+import type { AppState, GrantState } from '../../preload/contract.js';
+import type { RequestView } from '../../server/http/schemas.js';
+import { isLive } from '../time/countdown.js';
+
+/** Grants that still give access, the nearest expiry first. */
+export function liveGrants(grants: readonly GrantState[], serviceNow: number): GrantState[] {
+  return grants
+    .filter((grant) => isLive(grant, serviceNow))
+    .sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt));
+}
+
+/** When a grant stopped giving access: its end, or its expiry if that passed first. */
+export function endedAt(grant: GrantState): number {
+  return Date.parse(grant.endedAt ?? grant.expiresAt);
+}
+
+/** Grants that ended within `withinMs` of now (including those whose expiry just passed), newest first. */
+export function recentlyEnded(
+  grants: readonly GrantState[],
+  serviceNow: number,
+  withinMs: number,
+): GrantState[] {
+  return grants
+    .filter(
+      (grant) => !isLive(grant, serviceNow) && serviceNow - Math.min(endedAt(grant), serviceNow) <= withinMs,
+    )
+    .sort((a, b) => endedAt(b) - endedAt(a));
+}
+
+/** My requests still in motion: waiting for a decision or for a seat. */
+export function openRequests(requests: readonly RequestView[]): RequestView[] {
+  return requests.filter((request) => request.status === 'pending' || request.status === 'queued');
+}
+
+export type HistoryEntry =
+  | { readonly kind: 'grant'; readonly at: number; readonly grant: GrantState }
+  | { readonly kind: 'request'; readonly at: number; readonly request: RequestView };
+
+/**
+ * What happened to my access, newest first: ended grants, and requests that never became one (denied,
+ * cancelled, lapsed). Approved requests are told by their grants.
+ */
+export function history(state: Pick<AppState, 'grants' | 'requests'>, serviceNow: number): HistoryEntry[] {
+  const grants: HistoryEntry[] = state.grants
+    .filter((grant) => !isLive(grant, serviceNow))
+    .map((grant) => ({ kind: 'grant', at: endedAt(grant), grant }));
+  const requests: HistoryEntry[] = state.requests
+    .filter(
+      (request) =>
+        request.status === 'denied' || request.status === 'cancelled' || request.status === 'lapsed',
+    )
+    .map((request) => ({ kind: 'request', at: Date.parse(request.updatedAt), request }));
+  return [...grants, ...requests].sort((a, b) => b.at - a.at);
+}
+
+/** The catalog's name for a resource, or its id. */
+export function resourceName(catalog: AppState['catalog'], resourceId: string): string {
+  return catalog.find((resource) => resource.id === resourceId)?.name ?? resourceId;
+}
+
+/** The catalog's description of a role, when the catalog has it. */
+export function findRole(catalog: AppState['catalog'], resourceId: string, role: string) {
+  return catalog
+    .find((resource) => resource.id === resourceId)
+    ?.roles.find((candidate) => candidate.name === role);
+}

@@ -1,0 +1,57 @@
+/** How times and durations read in the windows: short, in the user's locale and on the user's clock. */
+
+const UNITS: readonly (readonly [string, number])[] = [
+  ['d', 86_400],
+  ['h', 3_600],
+  ['min', 60],
+  ['s', 1],
+];
+
+/** "10 s", "5 min", "1 h 30 min", "2 d": the largest two units. */
+export function formatDuration(totalSeconds: number): string {
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.round(totalSeconds));
+  for (const [unit, size] of UNITS) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)} ${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.length === 0 ? '0 s' : parts.slice(0, 2).join(' ');
+}
+
+/** A service-clock instant on the user's clock. */
+export function toLocal(serviceIso: string, clockOffsetMs: number): Date {
+  return new Date(Date.parse(serviceIso) - clockOffsetMs);
+}
+
+/** "14:05", or "Tue 14:05" when it is not today. */
+export function clockTime(serviceIso: string, clockOffsetMs: number, localNow: number): string {
+  const at = toLocal(serviceIso, clockOffsetMs);
+  const time = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return sameDay(at, new Date(localNow))
+    ? time
+    : `${at.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })} ${time}`;
+}
+
+/** Full date and time with seconds, for tooltips and `<time>` titles. */
+export function fullTime(serviceIso: string, clockOffsetMs: number): string {
+  return toLocal(serviceIso, clockOffsetMs).toLocaleString([], {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+  });
+}
+
+/** "in 3 h 59 min", "2 min ago": relative to now, both on the service's clock. */
+export function relative(serviceIso: string, serviceNow: number): string {
+  const deltaSeconds = Math.round((Date.parse(serviceIso) - serviceNow) / 1000);
+  if (Math.abs(deltaSeconds) < 5) return 'now';
+  const seconds = Math.abs(deltaSeconds);
+  // Whole minutes once past one: "in 3 h 59 min", not "in 3 h 59 min 12 s".
+  const span = formatDuration(seconds >= 60 ? Math.floor(seconds / 60) * 60 : seconds);
+  return deltaSeconds > 0 ? `in ${span}` : `${span} ago`;
+}
+
+function sameDay(a: Date, b: Date): boolean {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}

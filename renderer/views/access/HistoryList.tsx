@@ -1,0 +1,77 @@
+import type { RequestView } from '../../../server/http/schemas.js';
+import type { GrantState } from '../../../preload/contract.js';
+import { useApp, useServiceNow } from '../../state/hooks.js';
+import { resourceName, type HistoryEntry } from '../../state/selectors.js';
+import { clockTime, formatDuration, fullTime } from '../../time/format.js';
+
+const HISTORY_SHOWN = 20;
+
+/** Past grants and refused requests, each with its outcome. */
+export function HistoryList({ entries }: { readonly entries: readonly HistoryEntry[] }) {
+  const catalog = useApp((app) => app.catalog);
+  const offset = useApp((app) => app.clockOffsetMs);
+  const serviceNow = useServiceNow();
+  return (
+    <ul className="history-list">
+      {entries.slice(0, HISTORY_SHOWN).map((entry) => {
+        const item = entry.kind === 'grant' ? entry.grant : entry.request;
+        const at = new Date(entry.at).toISOString();
+        const outcome = entry.kind === 'grant' ? grantOutcome(entry.grant) : requestOutcome(entry.request);
+        return (
+          <li key={item.id} className="history-item">
+            <span className={`status-pill status-${outcome.tone}`}>{outcome.label}</span>
+            <span className="history-what">
+              {resourceName(catalog, item.resourceId)} <span className="role-tag">{item.role}</span>
+              {outcome.detail ? <span className="history-detail">{outcome.detail}</span> : null}
+            </span>
+            <time className="history-when" dateTime={at} title={fullTime(at, offset)}>
+              {clockTime(at, offset, serviceNow - offset)}
+            </time>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+interface Outcome {
+  readonly label: string;
+  readonly tone: 'ended' | 'denied' | 'neutral';
+  readonly detail: string | null;
+}
+
+function grantOutcome(grant: GrantState): Outcome {
+  const lasted = formatDuration(
+    (Date.parse(grant.endedAt ?? grant.expiresAt) - Date.parse(grant.startsAt)) / 1000,
+  );
+  const credential =
+    grant.credential === 'stored' || grant.credential === 'fetching'
+      ? 'removing the credential…'
+      : 'credential removed from your keychain';
+  const detail = `after ${lasted}; ${credential}`;
+  switch (grant.endReason) {
+    case 'relinquished':
+      return { label: 'Relinquished', tone: 'ended', detail };
+    case 'revoked':
+      return { label: 'Revoked', tone: 'denied', detail };
+    default:
+      return { label: 'Expired', tone: 'ended', detail };
+  }
+}
+
+function requestOutcome(request: RequestView): Outcome {
+  switch (request.status) {
+    case 'denied': {
+      const denial = request.decisions.find((decision) => decision.decision === 'deny');
+      return {
+        label: 'Denied',
+        tone: 'denied',
+        detail: denial ? `by ${denial.approverId}: “${denial.comment}”` : null,
+      };
+    }
+    case 'lapsed':
+      return { label: 'Lapsed', tone: 'neutral', detail: 'nobody decided in time' };
+    default:
+      return { label: 'Cancelled', tone: 'neutral', detail: null };
+  }
+}

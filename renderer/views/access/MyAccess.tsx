@@ -1,0 +1,154 @@
+import { useEffect, useRef, useState } from 'react';
+import { grantLabel } from '../../../main/core/tray-model.js';
+import type { GrantState } from '../../../preload/contract.js';
+import type { RequestView } from '../../../server/http/schemas.js';
+import { copyCredential, relinquish } from '../../components/Actions.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
+import { EmptyState } from '../../components/EmptyState.js';
+import { GrantSummary } from '../../components/GrantSummary.js';
+import { KeychainNotice } from '../../components/KeychainNotice.js';
+import { useApp, useRuntime, useServiceNow, useTimebox } from '../../state/hooks.js';
+import { liveGrants, openRequests, history } from '../../state/selectors.js';
+import { HistoryList } from './HistoryList.js';
+import { OpenRequestCard } from './OpenRequestCard.js';
+
+/** My access: what I have (copy, extend, relinquish), what I wait for (cancel), and what happened. */
+export function MyAccess() {
+  const runtime = useRuntime();
+  const app = useApp((state) => state);
+  const serviceNow = useServiceNow();
+  const openDialog = useTimebox((state) => state.openDialog);
+  const highlight = useTimebox((state) => state.highlight);
+  const [relinquishing, setRelinquishing] = useState<GrantState | null>(null);
+  const live = liveGrants(app.grants, serviceNow);
+  const waiting = openRequests(app.requests);
+  const past = history(app, serviceNow);
+  const highlighted = useRef<HTMLLIElement>(null);
+
+  useEffect(() => {
+    // A notification pointed here: show that item.
+    highlighted.current?.scrollIntoView({ block: 'nearest' });
+  }, [highlight]);
+  const isHighlighted = (item: GrantState | RequestView): boolean =>
+    item.id === highlight.grantId || item.id === highlight.requestId;
+
+  return (
+    <section className="view access" aria-labelledby="access-heading">
+      <header className="view-header">
+        <h1 id="access-heading">My access</h1>
+      </header>
+      <KeychainNotice />
+      <section aria-labelledby="access-active" className="view-section">
+        <h2 id="access-active" className="section-label">
+          Active
+        </h2>
+        {live.length === 0 ? (
+          <EmptyState
+            title="No active access"
+            action={
+              <button
+                type="button"
+                className="button button-primary"
+                onClick={() => {
+                  openDialog({ kind: 'request' });
+                }}
+              >
+                Request access
+              </button>
+            }
+          >
+            Ask for what you need, for as long as you need it; it ends by itself.
+          </EmptyState>
+        ) : (
+          <ul className="grant-list">
+            {live.map((grant) => {
+              const label = grantLabel(app, grant);
+              return (
+                <li
+                  key={grant.id}
+                  ref={isHighlighted(grant) ? highlighted : undefined}
+                  className={isHighlighted(grant) ? 'highlighted' : undefined}
+                >
+                  <GrantSummary grant={grant}>
+                    <div className="grant-actions">
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={grant.credential !== 'stored'}
+                        aria-label={`Copy credential for ${label}`}
+                        onClick={() => void copyCredential(runtime, grant)}
+                      >
+                        Copy credential
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        aria-label={`Extend ${label}`}
+                        onClick={() => {
+                          openDialog({ kind: 'extend', grantId: grant.id });
+                        }}
+                      >
+                        Extend…
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small button-quiet-danger"
+                        aria-label={`Relinquish ${label}`}
+                        onClick={() => {
+                          setRelinquishing(grant);
+                        }}
+                      >
+                        Relinquish…
+                      </button>
+                    </div>
+                  </GrantSummary>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+      {waiting.length > 0 ? (
+        <section aria-labelledby="access-waiting" className="view-section">
+          <h2 id="access-waiting" className="section-label">
+            Waiting
+          </h2>
+          <ul className="request-list">
+            {waiting.map((request) => (
+              <li
+                key={request.id}
+                ref={isHighlighted(request) ? highlighted : undefined}
+                className={isHighlighted(request) ? 'highlighted' : undefined}
+              >
+                <OpenRequestCard request={request} />
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      <section aria-labelledby="access-history" className="view-section">
+        <h2 id="access-history" className="section-label">
+          History
+        </h2>
+        {past.length === 0 ? (
+          <p className="muted">Ended grants and requests that were not granted show here.</p>
+        ) : (
+          <HistoryList entries={past} />
+        )}
+      </section>
+      {relinquishing ? (
+        <ConfirmDialog
+          title={`Relinquish ${grantLabel(app, relinquishing)}?`}
+          confirmLabel="Relinquish now"
+          cancelLabel="Keep access"
+          onConfirm={() => relinquish(runtime, relinquishing, grantLabel(app, relinquishing))}
+          onClose={() => {
+            setRelinquishing(null);
+          }}
+        >
+          Access ends now and its credential is removed from your keychain. You can request it again later.
+        </ConfirmDialog>
+      ) : null}
+    </section>
+  );
+}

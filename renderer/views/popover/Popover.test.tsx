@@ -1,0 +1,111 @@
+// @vitest-environment happy-dom
+import { act, cleanup, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { appState, grant, NOW, request } from '../../test-support/fixtures.js';
+import { renderConnected } from '../../test-support/render.js';
+import { Popover } from './Popover.js';
+
+const LABEL = 'Sandbox cluster · operator';
+
+describe('the tray popover', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: NOW });
+  });
+  afterEach(() => {
+    cleanup();
+    vi.useRealTimers();
+  });
+
+  it('counts a grant down on service time and flips it to ended at its expiry', () => {
+    const expiresAt = NOW + 11 * 60_000;
+    // The service's clock is 30 s ahead of ours.
+    const offset = 30_000;
+    vi.setSystemTime(NOW - offset);
+    renderConnected(
+      <Popover />,
+      appState({ clockOffsetMs: offset, grants: [grant({ expiresAt: new Date(expiresAt).toISOString() })] }),
+      { windowKind: 'popover' },
+    );
+    const card = () => screen.getByRole('article', { name: LABEL });
+    const countdown = () => card().querySelector('.countdown-text')?.textContent;
+    expect(countdown()).toBe('11 min');
+    expect(card().querySelector('time')?.getAttribute('datetime')).toBe(new Date(expiresAt).toISOString());
+    act(() => {
+      vi.advanceTimersByTime(60_000);
+    });
+    expect(countdown()).toBe('10:00');
+    act(() => {
+      vi.advanceTimersByTime(9 * 60_000 + 59_000);
+    });
+    expect(countdown()).toBe('0:01');
+    expect(
+      screen.getByRole('progressbar', { name: `Time left on ${LABEL}` }).getAttribute('aria-valuetext'),
+    ).toBe('1 s left');
+    act(() => {
+      vi.advanceTimersByTime(999);
+    });
+    expect(countdown()).toBe('0:01');
+    act(() => {
+      vi.advanceTimersByTime(1);
+    });
+    // Ended on the dot, though main has not said so yet.
+    expect(countdown()).toBeUndefined();
+    expect(card().textContent).toContain('Ended');
+    expect(card().textContent).toContain('expired at');
+  });
+
+  it('counts the approvals waiting and opens the inbox', () => {
+    const { runtime } = renderConnected(
+      <Popover />,
+      appState({ approvals: [request(), request({ id: 'req_00000000000000000009' })] }),
+      {
+        windowKind: 'popover',
+      },
+    );
+    const callout = screen.getByRole('button', { name: /2 approvals waiting/ });
+    act(() => {
+      callout.click();
+    });
+    expect(runtime.store.getState().section).toBe('approvals');
+  });
+
+  it('has a designed empty state and a primary way to ask', () => {
+    const { runtime } = renderConnected(<Popover />, appState(), { windowKind: 'popover' });
+    expect(screen.getByText('No active access')).toBeTruthy();
+    act(() => {
+      screen.getByRole('button', { name: 'Request access' }).click();
+    });
+    expect(runtime.store.getState().dialog).toEqual({ kind: 'request' });
+  });
+
+  it('says quietly when it is offline, and offers to retry', () => {
+    const { main } = renderConnected(
+      <Popover />,
+      appState({
+        connection: { status: 'offline', retryAt: null, message: 'The service cannot be reached.' },
+      }),
+      { windowKind: 'popover' },
+    );
+    expect(screen.getByRole('status', { name: '' }).textContent).toContain('Offline.');
+    act(() => {
+      screen.getByRole('button', { name: 'Retry now' }).click();
+    });
+    expect(main.callsOf('refresh')).toHaveLength(1);
+  });
+
+  it('says when the keychain is unavailable, with a way to try again', () => {
+    renderConnected(
+      <Popover />,
+      appState({
+        keychain: { available: false, message: 'No system keychain is available.' },
+        grants: [grant({ credential: 'failed', credentialError: 'No system keychain is available.' })],
+      }),
+      { windowKind: 'popover' },
+    );
+    expect(screen.getByText('Keychain unavailable.')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Try again' })).toBeTruthy();
+    expect(
+      screen.getByRole<HTMLButtonElement>('button', { name: `Copy credential for ${LABEL}` }).disabled,
+    ).toBe(true);
+  });
+});

@@ -1,0 +1,177 @@
+// @vitest-environment happy-dom
+import { act, cleanup, screen, within } from '@testing-library/react';
+import { useState } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { appState, NOW, request } from '../../test-support/fixtures.js';
+import { renderConnected } from '../../test-support/render.js';
+import { RequestDialog } from './RequestDialog.js';
+
+/** A button that opens the dialog, so focus has somewhere to come back to. */
+function Opener({ resourceId, role }: { resourceId?: string; role?: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button
+        type="button"
+        onClick={() => {
+          setOpen(true);
+        }}
+      >
+        Open request
+      </button>
+      {open ? (
+        <RequestDialog
+          {...(resourceId ? { resourceId } : {})}
+          {...(role ? { role } : {})}
+          onClose={() => {
+            setOpen(false);
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
+
+async function openDialog(props: { resourceId?: string; role?: string } = {}) {
+  const rendered = renderConnected(<Opener {...props} />, appState());
+  await rendered.user.click(screen.getByRole('button', { name: 'Open request' }));
+  return { ...rendered, dialog: screen.getByRole('dialog', { name: 'Request access' }) };
+}
+
+describe('the request dialog', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+  });
+  afterEach(() => {
+    cleanup();
+    vi.useRealTimers();
+  });
+
+  it('is a labelled modal dialog that starts in the picker and gives focus back when it closes', async () => {
+    const { user, dialog } = await openDialog();
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    const picker = screen.getByRole('combobox', { name: 'Resource and role' });
+    expect(document.activeElement).toBe(picker);
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Open request' }));
+  });
+
+  it('is driven from the keyboard: type to filter, arrows to move, Enter to choose, Escape to close the list', async () => {
+    const { user } = await openDialog();
+    const picker = screen.getByRole('combobox', { name: 'Resource and role' });
+    await user.type(picker, 'orders');
+    const options = screen.getAllByRole('option');
+    expect(options.map((option) => option.textContent)).toEqual([
+      expect.stringContaining('read'),
+      expect.stringContaining('write'),
+      expect.stringContaining('owner'),
+    ]);
+    expect(picker.getAttribute('aria-activedescendant')).toBe(options[0]?.id);
+    await user.keyboard('{ArrowDown}');
+    expect(picker.getAttribute('aria-activedescendant')).toBe(options[1]?.id);
+    await user.keyboard('{ArrowUp}{ArrowUp}');
+    expect(picker.getAttribute('aria-activedescendant')).toBe(options[2]?.id); // wraps around
+    await user.keyboard('{Enter}');
+    expect((picker as HTMLInputElement).value).toBe('Production database (orders) · owner');
+    expect(picker.getAttribute('aria-expanded')).toBe('false');
+    expect(screen.getByRole('status').textContent).toContain('Needs approval from both bob and carol.');
+
+    await user.clear(picker);
+    await user.type(picker, 'nothing like this');
+    expect(screen.getByText('Nothing matches “nothing like this”.')).toBeTruthy();
+    await user.keyboard('{Escape}');
+    expect(picker.getAttribute('aria-expanded')).toBe('false');
+    expect(screen.getByRole('dialog')).toBeTruthy(); // the first Escape closed only the list
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('offers durations only within the policy and flags one typed outside it', async () => {
+    const { user, dialog } = await openDialog({ resourceId: 'sandbox', role: 'operator' });
+    const presets = within(within(dialog).getByRole('group', { name: 'Common durations' })).getAllByRole(
+      'button',
+    );
+    expect(presets.map((preset) => preset.textContent)).toEqual(['5 min', '15 min', '30 min', '1 h']);
+    expect(presets[0]?.getAttribute('aria-pressed')).toBe('true'); // the policy's default
+    await user.click(presets[2] as HTMLElement);
+    expect(presets[2]?.getAttribute('aria-pressed')).toBe('true');
+    const exact = within(dialog).getByRole('spinbutton', { name: 'Exact duration' });
+    expect((exact as HTMLInputElement).value).toBe('30');
+    await user.clear(exact);
+    await user.type(exact, '90');
+    expect(exact.getAttribute('aria-invalid')).toBe('true');
+    expect(within(dialog).getByText('Choose between 10 s and 1 h.')).toBeTruthy();
+    await user.click(within(dialog).getByRole('button', { name: 'Get access' }));
+    await user.selectOptions(within(dialog).getByRole('combobox', { name: 'Unit' }), 'seconds');
+    expect(exact.getAttribute('aria-invalid')).toBe('false');
+  });
+
+  it('validates the ticket as it is typed', async () => {
+    const { user, dialog, main } = await openDialog({ resourceId: 'prod-db', role: 'write' });
+    const ticket = within(dialog).getByRole('textbox', { name: 'Ticket' });
+    expect(within(dialog).getByText('Format: OPS-[0-9]+')).toBeTruthy();
+    await user.type(ticket, 'OPS');
+    expect(ticket.getAttribute('aria-invalid')).toBe('true');
+    expect(within(dialog).getByText('That does not match the format OPS-[0-9]+.')).toBeTruthy();
+    await user.type(ticket, '-77');
+    expect(ticket.getAttribute('aria-invalid')).toBe('false');
+    expect(within(dialog).getByText('Looks right.')).toBeTruthy();
+    // The reason is required for this role: sending without one says so, and sends nothing.
+    await user.click(within(dialog).getByRole('button', { name: 'Send request' }));
+    expect(within(dialog).getByText('Say why you need it; approvers read this.')).toBeTruthy();
+    expect(main.callsOf('requestAccess')).toEqual([]);
+  });
+
+  it('sends what was chosen and says what happened', async () => {
+    const { user, dialog, main, runtime } = await openDialog({ resourceId: 'prod-db', role: 'write' });
+    main.answer('requestAccess', () => ({
+      ok: true,
+      value: request({ requesterId: 'alice', role: 'write' }),
+    }));
+    await user.click(within(dialog).getByRole('button', { name: '1 h' }));
+    await user.type(within(dialog).getByRole('textbox', { name: 'Ticket' }), 'OPS-77');
+    await user.type(within(dialog).getByRole('textbox', { name: 'Reason' }), 'Fix order 4411');
+    await user.click(within(dialog).getByRole('button', { name: 'Send request' }));
+    expect(main.callsOf('requestAccess')).toEqual([
+      {
+        resourceId: 'prod-db',
+        role: 'write',
+        durationSeconds: 3600,
+        reason: 'Fix order 4411',
+        ticket: 'OPS-77',
+      },
+    ]);
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(runtime.store.getState().banner?.text).toMatch(
+      /^Request sent: Production database \(orders\) · write\. Waiting for bob/,
+    );
+  });
+
+  it('keeps the dialog open with the service’s refusal in it', async () => {
+    const { user, dialog, main } = await openDialog({ resourceId: 'sandbox', role: 'operator' });
+    main.answer('requestAccess', () => ({
+      ok: false,
+      error: { code: 'duplicate_request', message: 'You already have access to sandbox/operator.' },
+    }));
+    await user.click(within(dialog).getByRole('button', { name: 'Get access' }));
+    expect(within(dialog).getByRole('alert').textContent).toBe(
+      'You already have access to sandbox/operator.',
+    );
+    expect(screen.getByRole('dialog')).toBeTruthy();
+  });
+
+  it('keeps Tab inside the dialog', async () => {
+    const { user, dialog } = await openDialog({ resourceId: 'sandbox', role: 'operator' });
+    const buttons = within(dialog).getAllByRole('button');
+    const last = buttons.at(-1) as HTMLElement;
+    act(() => {
+      last.focus();
+    });
+    await user.tab();
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Close' }));
+    await user.tab({ shift: true });
+    expect(document.activeElement).toBe(last);
+  });
+});

@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TimeboxCore } from '../../main/core/timebox.js';
+import {
+  demoPassword,
+  signInAsDemoEngineer,
+  startEmbeddedService,
+  type EmbeddedService,
+} from '../../main/electron/embedded-service.js';
+import { systemDesktopClock } from '../../main/core/clock.js';
+import { memoryKeychain, memorySettings, recordingLog } from './support.js';
+
+vi.mock('electron', () => import('./mocks/electron.js').then((mock) => mock.electronModule()));
+
+describe('the embedded demo service', () => {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'timebox-embedded-'));
+  let service: EmbeddedService;
+  let core: TimeboxCore;
+
+  beforeAll(async () => {
+    service = await startEmbeddedService({ userDataDir, password: 'demo', env: {} });
+  });
+  afterAll(async () => {
+    await core.stop();
+    await service.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('listens on loopback, and the app signs in to it as the demo engineer', async () => {
+    expect(service.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const log = recordingLog();
+    core = new TimeboxCore({
+      clock: systemDesktopClock,
+      fetch,
+      keychain: memoryKeychain(),
+      settings: memorySettings({ serviceUrl: null }),
+      notifier: { show: () => undefined },
+      log,
+      embeddedServiceUrl: service.url,
+    });
+    expect(core.store.state.service).toEqual({ url: service.url, embedded: true });
+    await core.start();
+    await signInAsDemoEngineer(core, 'demo', log);
+    expect(core.store.state.session).toMatchObject({ status: 'signed-in', user: { username: 'alice' } });
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({ message: 'signed in to the embedded demo service' }),
+    );
+  });
+
+  it('does not sign in again over a session that is there', async () => {
+    const signIn = vi.spyOn(core, 'signIn');
+    await signInAsDemoEngineer(core, 'demo', recordingLog());
+    expect(signIn).not.toHaveBeenCalled();
+  });
+});
+
+describe('the demo sign-in', () => {
+  it('uses TIMEBOX_DEMO_PASSWORD when it is set, else "demo"', () => {
+    expect(demoPassword({})).toBe('demo');
+    expect(demoPassword({ TIMEBOX_DEMO_PASSWORD: '  ' })).toBe('demo');
+    expect(demoPassword({ TIMEBOX_DEMO_PASSWORD: 'correct horse' })).toBe('correct horse');
+  });
+
+  it('does nothing against a configured service', async () => {
+    const core = new TimeboxCore({
+      clock: systemDesktopClock,
+      fetch: () => Promise.reject(new Error('not called')),
+      keychain: memoryKeychain(),
+      settings: memorySettings({ serviceUrl: 'https://timebox.example.com' }),
+      notifier: { show: () => undefined },
+      log: recordingLog(),
+    });
+    const signIn = vi.spyOn(core, 'signIn');
+    await signInAsDemoEngineer(core, 'demo', recordingLog());
+    expect(signIn).not.toHaveBeenCalled();
+  });
+
+  it('a failed sign-in is logged, not thrown', async () => {
+    const core = new TimeboxCore({
+      clock: systemDesktopClock,
+      fetch: () => Promise.reject(new Error('connection refused')),
+      keychain: memoryKeychain(),
+      settings: memorySettings({ serviceUrl: null }),
+      notifier: { show: () => undefined },
+      log: recordingLog(),
+      embeddedServiceUrl: 'http://127.0.0.1:9',
+    });
+    const log = recordingLog();
+    vi.spyOn(core, 'signIn').mockRejectedValue(new Error('connection refused'));
+    await signInAsDemoEngineer(core, 'demo', log);
+    expect(log.warnings()).toEqual(['could not sign in to the embedded demo service']);
+  });
+});
