@@ -5,13 +5,14 @@ import type { DesktopClock } from './clock.js';
 import { toIpcError, UserError } from './errors.js';
 import type { CoreLogger, TimeboxCore } from './timebox.js';
 
-/** The system clipboard, narrowed. */
+/** The system clipboard, narrowed (asynchronous, as Electron's is). */
 export interface Clipboard {
-  readText(): string;
-  writeText(text: string): void;
+  readText(): Promise<string>;
+  writeText(text: string): Promise<void>;
 }
 
-export interface HandlerDeps {
+/** `Caller` is whoever sent a call (a window's WebContents in Electron, a page in tests). */
+export interface HandlerDeps<Caller> {
   readonly core: TimeboxCore;
   readonly clipboard: Clipboard;
   readonly clock: DesktopClock;
@@ -21,24 +22,25 @@ export interface HandlerDeps {
   /** Hosts `openExternal` may open, besides the service's own (when it is https). */
   readonly externalHosts: readonly string[];
   /** The renderer that sent `rendererReady` wants the snapshot now. */
-  readonly rendererReady: () => void;
+  readonly rendererReady: (caller: Caller) => void;
 }
 
-type Handler<Method extends InvokeMethod> = (
+type Handler<Method extends InvokeMethod, Caller> = (
   args: z.output<(typeof invokeArgs)[Method]>,
+  caller: Caller,
 ) => Promise<InvokeResults[Method]>;
-export type Handlers = { readonly [Method in InvokeMethod]: Handler<Method> };
+export type Handlers<Caller> = { readonly [Method in InvokeMethod]: Handler<Method, Caller> };
 
 /** A copied secret leaves the clipboard after this long, unless the user copied something else since. */
 export const CLIPBOARD_CLEAR_MS = 30_000;
 
 /** What each call does: the contract's methods over the core. */
-export function createHandlers(deps: HandlerDeps): Handlers {
+export function createHandlers<Caller>(deps: HandlerDeps<Caller>): Handlers<Caller> {
   const { core } = deps;
   let clearClipboard: (() => void) | null = null;
   return {
-    rendererReady: async () => {
-      deps.rendererReady();
+    rendererReady: async (_args, caller) => {
+      deps.rendererReady(caller);
       return null;
     },
     signIn: (args) => core.signIn(args),
@@ -66,12 +68,19 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           part === 'uri' ? 'This credential has no connection URI.' : 'This credential has nothing to copy.',
         );
       }
-      deps.clipboard.writeText(value);
+      await deps.clipboard.writeText(value);
       clearClipboard?.();
       clearClipboard = deps.clock.setTimer(() => {
-        // Only our secret is cleared: if the user copied something else since, it stays.
-        if (deps.clipboard.readText() === value) deps.clipboard.writeText('');
         clearClipboard = null;
+        // Only our secret is cleared: if the user copied something else since, it stays.
+        void (async () => {
+          if ((await deps.clipboard.readText()) === value) await deps.clipboard.writeText('');
+        })().catch((error: unknown) => {
+          deps.log.warn(
+            { error: error instanceof Error ? error.message : String(error) },
+            'could not clear the clipboard',
+          );
+        });
       }, CLIPBOARD_CLEAR_MS);
       return { clearsAt: deps.clock.now() + CLIPBOARD_CLEAR_MS };
     },
@@ -102,11 +111,12 @@ function isInvokeMethod(method: string): method is InvokeMethod {
  * Runs one call from a window: an unknown method or arguments of the wrong shape are refused and logged
  * before any handler runs; every failure comes back as an error value, never a thrown exception.
  */
-export async function dispatch(
-  handlers: Handlers,
+export async function dispatch<Caller>(
+  handlers: Handlers<Caller>,
   method: string,
   rawArgs: unknown,
   log: CoreLogger,
+  caller: Caller,
 ): Promise<IpcResult<unknown>> {
   if (!isInvokeMethod(method)) {
     log.warn({ method }, 'refused a call to an unknown IPC method');
@@ -132,8 +142,8 @@ export async function dispatch(
   }
   try {
     // The parsed arguments match the method's schema: the pairing of method and handler is what the map says.
-    const handler = handlers[method] as (args: unknown) => Promise<unknown>;
-    return { ok: true, value: await handler(parsed.data) };
+    const handler = handlers[method] as (args: unknown, caller: Caller) => Promise<unknown>;
+    return { ok: true, value: await handler(parsed.data, caller) };
   } catch (error) {
     return { ok: false, error: toIpcError(error) };
   }

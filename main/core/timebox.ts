@@ -44,6 +44,8 @@ export interface CoreDeps {
 }
 
 const ENDED_GRANTS_KEPT = 20;
+/** Seat counts are read again this long after the first of a burst of seat-pool changes. */
+const CATALOG_REFRESH_DELAY_MS = 500;
 const NOTICES_KEPT = 50;
 /** A jump between wall and monotonic time beyond this means someone set the clock. */
 const CLOCK_JUMP_MS = 2000;
@@ -75,6 +77,13 @@ export class TimeboxCore {
   /** Events that arrive during a resync wait for it, then apply on top. */
   private buffered: { type: string; data: unknown }[] | null = null;
   private resyncing: Promise<void> | null = null;
+  /**
+   * Whether this session has had its first full sync. From then on, whatever a resync finds new (an
+   * activation, a decision, a request to approve) is announced as the live stream would have: so
+   * polling, or a stream that came back after missing events, still tells the user.
+   */
+  private synced = false;
+  private cancelCatalogRefresh: (() => void) | null = null;
   private wallMinusMonotonic: number;
 
   constructor(private readonly deps: CoreDeps) {
@@ -135,13 +144,8 @@ export class TimeboxCore {
 
   /** Start-up: wipe credentials whose grants have ended, then resume the saved session if there is one. */
   async start(): Promise<void> {
-    const probe = await this.vault.probe();
-    this.store.update({
-      keychain: probe.available
-        ? { available: true, message: null }
-        : { available: false, message: probe.message },
-    });
-    if (!probe.available) return;
+    await this.probeKeychain();
+    if (!this.store.state.keychain.available) return;
     // Before anything is known from the service: whatever expired while the app was not running goes now.
     const wiped = await this.vault.sweep((entry) => Date.parse(entry.expiresAt) > this.serviceNow());
     if (wiped.length > 0)
@@ -155,6 +159,8 @@ export class TimeboxCore {
   }
 
   async stop(): Promise<void> {
+    this.cancelCatalogRefresh?.();
+    this.cancelCatalogRefresh = null;
     this.live?.stop();
     this.live = null;
     this.deadlines.stop();
@@ -187,6 +193,7 @@ export class TimeboxCore {
       const answer = await this.client.login(args.username, args.password, args.otp);
       const session: StoredSession = { serviceUrl, token: answer.token, user: answer.user };
       this.session = session;
+      this.synced = false;
       await this.persistSession(session);
       this.store.update({ session: { status: 'signed-in', user: answer.user, message: null } });
       this.connect();
@@ -214,6 +221,7 @@ export class TimeboxCore {
       });
     }
     this.session = null;
+    this.synced = false;
     await this.deps.keychain.delete(SESSION_ACCOUNT).catch(() => false);
     await this.vault.wipeAll().catch((error: unknown) => {
       this.deps.log.warn({ error: messageOf(error) }, 'could not wipe every credential at sign-out');
@@ -394,7 +402,9 @@ export class TimeboxCore {
   private resync(): Promise<void> {
     this.resyncing ??= (async () => {
       this.buffered = [];
+      const notices: Notice[] = [];
       try {
+        if (!this.store.state.keychain.available) await this.probeKeychain();
         const [catalog, requests, approvals, active, ended] = await Promise.all([
           this.client.resources(),
           this.client.myRequests(),
@@ -403,6 +413,7 @@ export class TimeboxCore {
           this.client.grants('ended', ENDED_GRANTS_KEPT),
         ]);
         const state = this.store.state;
+        notices.push(...this.newsBetween(state, { catalog, requests, approvals, active }));
         this.store.update({
           catalog,
           requests: reconcile(state.requests, requests, newerRequest),
@@ -419,10 +430,54 @@ export class TimeboxCore {
         this.resyncing = null;
         for (const event of events) this.apply(event.type, event.data);
       }
+      for (const notice of notices) this.notify(notice);
+      this.synced = true;
       await this.reconcileVault();
       this.trackDeadlines();
     })();
     return this.resyncing;
+  }
+
+  /**
+   * What a resync found that the live stream would have announced: decisions on requests we knew, and
+   * the grants they became; after the session's first sync, also new requests to approve and any new
+   * grant. The first sync announces no backlog, only what changed in what the user was waiting for.
+   */
+  private newsBetween(
+    before: AppState,
+    after: {
+      catalog: AppState['catalog'];
+      requests: RequestView[];
+      approvals: RequestView[];
+      active: GrantView[];
+    },
+  ): Notice[] {
+    const context = { ...this.noticeContext(), catalog: after.catalog };
+    const knownApprovals = new Set(before.approvals.map((request) => request.id));
+    const statusBefore = new Map(before.requests.map((request) => [request.id, request.status]));
+    const activeBefore = new Set(
+      before.grants.filter((grant) => grant.status === 'active').map((grant) => grant.id),
+    );
+    const awaited = (grant: GrantView): boolean => {
+      const status = statusBefore.get(grant.requestId);
+      return status === 'pending' || status === 'queued';
+    };
+    return [
+      ...after.approvals
+        .filter((request) => this.synced && !knownApprovals.has(request.id))
+        .map((request) => text.approvalNeeded(context, request)),
+      ...after.requests.flatMap((request) => {
+        const previous = statusBefore.get(request.id);
+        if (previous === undefined || previous === request.status) return [];
+        const grant = after.active.find(
+          (candidate) => candidate.id === (request.extendsGrantId ?? request.grantId),
+        );
+        return text.requestChanged(context, request, grant) ?? [];
+      }),
+      ...after.active
+        .filter((grant) => !activeBefore.has(grant.id) && (this.synced || awaited(grant)))
+        .map((grant) => text.activated(context, grant)),
+    ];
   }
 
   /** The events held back during a resync (read after awaits, which filled it). */
@@ -449,6 +504,7 @@ export class TimeboxCore {
         if (request.requesterId === me) {
           const before = this.store.state.requests.find((candidate) => candidate.id === request.id);
           this.store.update({ requests: upsert(this.store.state.requests, request, newerRequest) });
+          if (request.status === 'queued') this.seatsMayHaveChanged(request);
           if (before?.status !== request.status) {
             const notice = text.requestChanged(
               this.noticeContext(),
@@ -462,12 +518,10 @@ export class TimeboxCore {
         return;
       }
       case 'grant.activated':
-        this.learnGrant(data as GrantView);
-        this.notify(text.activated(this.noticeContext(), data as GrantView));
-        return;
       case 'grant.extended':
       case 'grant.ended':
         this.learnGrant(data as GrantView);
+        if (type !== 'grant.extended') this.seatsMayHaveChanged(data as GrantView);
         return;
       case 'grant.expiring': // reminders come from our own scheduler, at the user's lead times
       default:
@@ -498,6 +552,9 @@ export class TimeboxCore {
       ? newerGrant(known, this.withCredential(incoming, known))
       : this.withCredential(incoming);
     this.store.update({ grants: this.trimmed(upsert(this.store.state.grants, merged, newerGrant)) });
+    if (merged.status === 'active' && known?.status !== 'active' && this.synced) {
+      this.notify(text.activated(this.noticeContext(), merged));
+    }
     if (merged.status === 'active') {
       // A new expiry means a new token (its exp is the grant's): fetch again.
       if (!known || known.expiresAt !== merged.expiresAt || merged.credential !== 'stored')
@@ -506,6 +563,36 @@ export class TimeboxCore {
       void this.wipe(merged, true);
     }
     this.trackDeadlines();
+  }
+
+  /**
+   * A grant or queued request of a seat pool changed: the catalog's seat counts are stale. No event
+   * carries them, so the catalog is read again, once for a burst of changes.
+   */
+  private seatsMayHaveChanged(item: { readonly resourceId: string; readonly role: string }): void {
+    const role = this.store.state.catalog
+      .find((resource) => resource.id === item.resourceId)
+      ?.roles.find((candidate) => candidate.name === item.role);
+    if (!role?.seats || this.cancelCatalogRefresh) return;
+    this.cancelCatalogRefresh = this.deps.clock.setTimer(() => {
+      this.cancelCatalogRefresh = null;
+      void this.call(() => this.client.resources()).then(
+        (catalog) => {
+          this.store.update({ catalog });
+        },
+        () => undefined, // the next resync brings them
+      );
+    }, CATALOG_REFRESH_DELAY_MS);
+  }
+
+  /** Asks the keychain again whether it answers (it may have been unlocked since). */
+  private async probeKeychain(): Promise<void> {
+    const probe = await this.vault.probe();
+    this.store.update({
+      keychain: probe.available
+        ? { available: true, message: null }
+        : { available: false, message: probe.message },
+    });
   }
 
   /** Expiry on our clock: wipe now, whether or not the service can be reached. */
@@ -533,30 +620,34 @@ export class TimeboxCore {
   private fetchCredential(grant: GrantState): Promise<void> {
     const running = this.credentialFetches.get(grant.id);
     if (running) return running;
-    const fetching = (async () => {
-      if (!this.store.state.keychain.available) {
-        this.setCredential(grant.id, 'failed', this.store.state.keychain.message);
-        return;
-      }
-      this.setCredential(grant.id, 'fetching', null);
-      try {
-        const credential = await this.client.credential(grant.id);
-        await this.vault.store(grant, credential);
-        const current = this.grant(grant.id);
-        // It ended while we fetched: the copy must not outlive it.
-        if (!current || current.status !== 'active') await this.vault.wipe(grant.id);
-        else this.setCredential(grant.id, 'stored', null);
-      } catch (error) {
-        if (isSessionEnded(error)) void this.sessionEnded();
-        if (error instanceof ServiceError && error.code === 'grant_ended')
-          this.setCredential(grant.id, 'none', null);
-        else this.setCredential(grant.id, 'failed', messageOf(error));
-      } finally {
-        this.credentialFetches.delete(grant.id);
-      }
-    })();
+    // The entry is removed in a later step (finally), never before it is recorded, even when the fetch
+    // finishes at once: otherwise a finished fetch would stay recorded and block every later one.
+    const fetching = this.fetchAndStore(grant).finally(() => {
+      this.credentialFetches.delete(grant.id);
+    });
     this.credentialFetches.set(grant.id, fetching);
     return fetching;
+  }
+
+  private async fetchAndStore(grant: GrantState): Promise<void> {
+    if (!this.store.state.keychain.available) {
+      this.setCredential(grant.id, 'failed', this.store.state.keychain.message);
+      return;
+    }
+    this.setCredential(grant.id, 'fetching', null);
+    try {
+      const credential = await this.client.credential(grant.id);
+      await this.vault.store(grant, credential);
+      const current = this.grant(grant.id);
+      // It ended while we fetched: the copy must not outlive it.
+      if (!current || current.status !== 'active') await this.vault.wipe(grant.id);
+      else this.setCredential(grant.id, 'stored', null);
+    } catch (error) {
+      if (isSessionEnded(error)) void this.sessionEnded();
+      if (error instanceof ServiceError && error.code === 'grant_ended')
+        this.setCredential(grant.id, 'none', null);
+      else this.setCredential(grant.id, 'failed', messageOf(error));
+    }
   }
 
   /** After a resync: wipe what ended while we were away, fetch what is missing. */
@@ -597,6 +688,7 @@ export class TimeboxCore {
     this.live?.stop();
     this.live = null;
     this.session = null;
+    this.synced = false;
     await this.deps.keychain.delete(SESSION_ACCOUNT).catch(() => false);
     const message =
       'Your session has ended (it expired or was signed out). Sign in again; your active grants keep their credentials until they end.';

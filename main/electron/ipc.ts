@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { INVOKE_METHODS, invokeChannel } from '../../preload/channels.js';
 import type { IpcResult } from '../../preload/contract.js';
 import { dispatch, type Handlers } from '../core/ipc-handlers.js';
@@ -20,16 +19,6 @@ export interface InvokeRegistry {
   removeHandler(channel: string): void;
 }
 
-const caller = new AsyncLocalStorage<RendererContents>();
-
-/**
- * The window whose call is running. The core's `rendererReady` handler takes no arguments, so the
- * wrapper runs every call inside a scope that remembers its sender, and the push side reads it here.
- */
-export function currentCaller(): RendererContents | undefined {
-  return caller.getStore();
-}
-
 const refused = (code: string, message: string): IpcResult<never> => ({
   ok: false,
   error: { code, message },
@@ -44,7 +33,7 @@ const refused = (code: string, message: string): IpcResult<never> => ({
  */
 export function registerIpc(deps: {
   readonly ipcMain: InvokeRegistry;
-  readonly handlers: Handlers;
+  readonly handlers: Handlers<RendererContents>;
   /** Whether `contents` belongs to one of our windows. */
   readonly isOurContents: (contents: RendererContents) => boolean;
   readonly log: CoreLogger;
@@ -64,7 +53,7 @@ export function registerIpc(deps: {
         log.warn({ method, arguments: args.length }, 'refused an IPC call with extra arguments');
         return refused('invalid_arguments', `Invalid ${method} call: it takes one argument.`);
       }
-      return caller.run(event.sender, () => dispatch(handlers, method, args[0], log));
+      return dispatch(handlers, method, args[0], log, event.sender);
     });
   }
   return () => {

@@ -22,14 +22,13 @@ import { toIpcError } from '../core/errors.js';
 import { createHandlers } from '../core/ipc-handlers.js';
 import { TimeboxCore } from '../core/timebox.js';
 import { APP_SCHEME, appScheme, serveAppFiles } from './app-protocol.js';
-import { clipboardForCore } from './clipboard.js';
 import { DeepLinkInbox } from './deep-links.js';
 import { demoPassword, signInAsDemoEngineer, startEmbeddedService } from './embedded-service.js';
-import { currentCaller, registerIpc } from './ipc.js';
+import { registerIpc } from './ipc.js';
 import { consoleLogger } from './log.js';
 import { followLaunchAtLogin, HIDDEN_ARGUMENT } from './login-item.js';
 import { ElectronNotifier } from './notifier.js';
-import { RendererPushes } from './renderer-pushes.js';
+import { RendererPushes, type RendererContents } from './renderer-pushes.js';
 import { CONTENT_SECURITY_POLICY, lockDownContents, lockDownSession } from './security.js';
 import { electronSettingsStore } from './settings-store.js';
 import { followSystemEvents } from './system-events.js';
@@ -138,15 +137,15 @@ async function launch(links: DeepLinkInbox): Promise<void> {
     log,
   });
   const pushes = new RendererPushes(core.store);
-  const handlers = createHandlers({
+  // The tray calls the same handlers as the windows; it is no window, so its calls carry no caller.
+  const handlers = createHandlers<RendererContents | null>({
     core,
-    clipboard: clipboardForCore(clipboard, log),
+    clipboard,
     clock,
     log,
     openExternal: (url) => shell.openExternal(url),
     externalHosts: EXTERNAL_LINK_HOSTS,
-    rendererReady: () => {
-      const contents = currentCaller();
+    rendererReady: (contents) => {
       if (contents) pushes.rendererReady(contents);
     },
   });
@@ -167,8 +166,8 @@ async function launch(links: DeepLinkInbox): Promise<void> {
       navigate: (target) => {
         core.navigate(target);
       },
-      copyCredential: (grantId) => handlers.copyCredential({ grantId, part: 'secret' }),
-      relinquishGrant: (grantId) => handlers.relinquishGrant({ grantId }),
+      copyCredential: (grantId) => handlers.copyCredential({ grantId, part: 'secret' }, null),
+      relinquishGrant: (grantId) => handlers.relinquishGrant({ grantId }, null),
       quit: () => {
         app.quit();
       },

@@ -10,7 +10,7 @@ import { trayModel } from '../../main/core/tray-model.js';
 import type { RequestView } from '../../server/http/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { startDesktop } from '../support/desktop.js';
-import { keychainAvailable } from '../support/keychain.js';
+import { keychainAvailable, testKeychain } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
 import { desktopOf, untilLive, type Person } from './harness.js';
 import { until } from './helpers.js';
@@ -384,6 +384,47 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
     await running.advance(5000);
     expect(alice.of('ended')).toHaveLength(1);
     expect(alice.settings.current.vault).toEqual([]);
+  });
+
+  it('uses the keychain once it answers again: the next refresh finds it and stores what was missing', async () => {
+    const real = testKeychain();
+    let locked = true;
+    const whileLocked = <T>(operation: () => Promise<T>): Promise<T> =>
+      locked ? Promise.reject(new KeychainUnavailableError('the login keyring is locked')) : operation();
+    const unlockable: Keychain = {
+      get: (account) => whileLocked(() => real.get(account)),
+      set: (account, secret) => whileLocked(() => real.set(account, secret)),
+      delete: (account) => whileLocked(() => real.delete(account)),
+      accounts: () => whileLocked(() => real.accounts()),
+    };
+    const desktop = await startDesktop({
+      serviceUrl: running.url,
+      clock: running.clock,
+      keychain: unlockable,
+    });
+    try {
+      expect(desktop.core.store.state.keychain.available).toBe(false);
+      await desktop.core.signIn({ username: 'alice', password: 'demo' });
+      await untilLive(running, desktop);
+      const request = await desktop.core.requestAccess({
+        resourceId: 'sandbox',
+        role: 'operator',
+        durationSeconds: 600,
+        reason: '',
+      });
+      const grantId = request.grantId ?? '';
+      const credentialOf = () =>
+        desktop.core.store.state.grants.find((grant) => grant.id === grantId)?.credential;
+      await until(() => credentialOf() === 'failed', 'the credential refused while the keyring is locked');
+      locked = false;
+      await desktop.core.refresh();
+      expect(desktop.core.store.state.keychain).toEqual({ available: true, message: null });
+      await until(() => credentialOf() === 'stored', 'the credential stored once the keyring answers');
+      expect(await real.get(grantAccount(grantId))).not.toBeNull();
+    } finally {
+      await desktop.stop();
+      await real.wipe();
+    }
   });
 });
 

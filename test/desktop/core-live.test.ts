@@ -173,6 +173,73 @@ describe.runIf(keychainAvailable).each(DATABASES)('live updates on %s', (kind) =
     });
     expect(['polling', 'connecting']).toContain(alice.core.store.state.connection.status);
     expect(alice.core.store.state.connection.retryAt).not.toBeNull();
+    // No stream brought the news, yet the activation is announced, once.
+    await until(() => alice.of('activated').length > 0, 'the activation notice, by polling', {
+      nudge: () => running.advance(100),
+    });
+    await running.advance(60_000);
+    expect(alice.of('activated').map((notice) => notice.key)).toEqual([`activated:${approved.body.grantId}`]);
+  });
+
+  it('while polling, announces a request to approve only once the session has had its first sync', async () => {
+    const blocked: typeof fetch = (input, init) =>
+      pathOf(input) === '/v1/events'
+        ? Promise.resolve(new Response('bad gateway', { status: 502 }))
+        : fetch(input, init);
+    const aliceToken = await running.api.login('alice');
+    const backlog = await running.api.post<{ id: string }>('/v1/requests', aliceToken, {
+      resourceId: 'prod-db',
+      role: 'read',
+      durationSeconds: 600,
+      reason: 'before bob opened Timebox',
+    });
+    const bob = await desktopOf(running, { fetch: blocked, pollEveryMs: 15_000 });
+    people.push(bob);
+    await bob.core.signIn({ username: 'bob', password: 'demo' });
+    await until(
+      () => bob.core.store.state.approvals.some((request) => request.id === backlog.body.id),
+      'the backlog',
+      {
+        nudge: () => running.advance(1000),
+      },
+    );
+    const fresh = await running.api.post<{ id: string }>('/v1/requests', aliceToken, {
+      resourceId: 'prod-db',
+      role: 'write',
+      durationSeconds: 600,
+      reason: 'while bob polls',
+      ticket: 'OPS-7',
+    });
+    await until(() => bob.of('approval-needed').length > 0, 'the new request announced', {
+      nudge: () => running.advance(1000),
+    });
+    await running.advance(60_000);
+    expect(bob.of('approval-needed').map((notice) => notice.target)).toEqual([
+      { view: 'approvals', requestId: fresh.body.id },
+    ]);
+  });
+
+  it('reads the seat counts again when a seat is taken, without a full resync', async () => {
+    const alice = await desktopOf(running, { username: 'alice' });
+    people.push(alice);
+    const seats = () =>
+      alice.core.store.state.catalog.find((resource) => resource.id === 'design-suite')?.roles[0]?.seats
+        ?.inUse;
+    expect(seats()).toBe(0);
+    const dave = await running.api.login('dave');
+    await running.api.post('/v1/requests', dave, {
+      resourceId: 'design-suite',
+      role: 'seat',
+      durationSeconds: 600,
+      reason: '',
+    });
+    await alice.core.requestAccess({
+      resourceId: 'design-suite',
+      role: 'seat',
+      durationSeconds: 600,
+      reason: '',
+    });
+    await until(() => seats() === 2, 'both seats counted', { nudge: () => running.advance(250) });
   });
 });
 

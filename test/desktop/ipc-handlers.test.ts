@@ -47,13 +47,17 @@ function stubCore(
 function fakeClipboard(): Clipboard & { text: string } {
   const clipboard = {
     text: '',
-    readText: () => clipboard.text,
+    readText: () => Promise.resolve(clipboard.text),
     writeText: (text: string) => {
       clipboard.text = text;
+      return Promise.resolve();
     },
   };
   return clipboard;
 }
+
+/** The clipboard is asynchronous: let a clear that a timer started finish. */
+const clipboardSettled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function setup(core: TimeboxCore) {
   const clock = new ManualClock();
@@ -80,7 +84,7 @@ function setup(core: TimeboxCore) {
     log,
     opened,
     readyCalls: () => readyCalls,
-    call: (method: string, args: unknown) => dispatch(handlers, method, args, log),
+    call: (method: string, args: unknown) => dispatch(handlers, method, args, log, 'test window'),
   };
 }
 
@@ -250,6 +254,7 @@ describe('copyCredential', () => {
     clock.advance(CLIPBOARD_CLEAR_MS - 1);
     expect(clipboard.text).toBe('jwt-SECRET');
     clock.advance(1);
+    await clipboardSettled();
     expect(clipboard.text).toBe('');
     expect(clock.pendingTimers).toBe(0);
   });
@@ -258,8 +263,9 @@ describe('copyCredential', () => {
     const { core } = stubCore({ credential: () => Promise.resolve(credential({ token: 'jwt-SECRET' })) });
     const { call, clipboard, clock } = setup(core);
     await call('copyCredential', { grantId: GRANT_ID, part: 'secret' });
-    clipboard.writeText('my own notes');
+    await clipboard.writeText('my own notes');
     clock.advance(CLIPBOARD_CLEAR_MS);
+    await clipboardSettled();
     expect(clipboard.text).toBe('my own notes');
   });
 
@@ -274,8 +280,10 @@ describe('copyCredential', () => {
     expect(clipboard.text).toBe('postgres://u:p@db/orders');
     expect(clock.pendingTimers).toBe(1);
     clock.advance(20_000);
+    await clipboardSettled();
     expect(clipboard.text).toBe('postgres://u:p@db/orders');
     clock.advance(10_000);
+    await clipboardSettled();
     expect(clipboard.text).toBe('');
   });
 

@@ -4,8 +4,8 @@ import type { AppState } from '../../preload/contract.js';
 import { createHandlers } from '../../main/core/ipc-handlers.js';
 import type { TimeboxCore } from '../../main/core/timebox.js';
 import { UserError } from '../../main/core/errors.js';
-import { currentCaller, registerIpc, type InvokeEvent } from '../../main/electron/ipc.js';
-import { RendererPushes } from '../../main/electron/renderer-pushes.js';
+import { registerIpc, type InvokeEvent } from '../../main/electron/ipc.js';
+import { RendererPushes, type RendererContents } from '../../main/electron/renderer-pushes.js';
 import { FakeClipboard, FakeIpcMain, FakeWebContents } from './mocks/electron.js';
 import { GRANT_ID, pendingRequest, recordingLog, REQUEST_ID, testCore } from './support.js';
 
@@ -39,13 +39,12 @@ function setUp() {
   const pushes = new RendererPushes(core.store);
   const clipboard = new FakeClipboard();
   const openExternal = vi.fn(() => Promise.resolve());
-  const rendererReady = vi.fn(() => {
-    const contents = currentCaller();
-    if (contents) pushes.rendererReady(contents);
+  const rendererReady = vi.fn((contents: RendererContents) => {
+    pushes.rendererReady(contents);
   });
   const handlers = createHandlers({
     core,
-    clipboard: { readText: () => clipboard.text, writeText: (text) => void clipboard.writeText(text) },
+    clipboard,
     clock,
     log,
     openExternal,

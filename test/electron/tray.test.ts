@@ -2,7 +2,6 @@ import type { MenuItemConstructorOptions } from 'electron';
 import { describe, expect, it, vi } from 'vitest';
 import type { TrayCommand } from '../../main/core/tray-model.js';
 import { createHandlers } from '../../main/core/ipc-handlers.js';
-import { clipboardForCore } from '../../main/electron/clipboard.js';
 import { loadTrayIcons, trayCommands, TrayView } from '../../main/electron/tray.js';
 import { FakeClipboard, FakeImage, FakeTray } from './mocks/electron.js';
 import { activeGrant, GRANT_ID, pendingRequest, signedInSession, testCore } from './support.js';
@@ -164,7 +163,7 @@ describe('tray commands', () => {
     const clipboard = new FakeClipboard();
     const handlers = createHandlers({
       core,
-      clipboard: clipboardForCore(clipboard, log),
+      clipboard,
       clock,
       log,
       openExternal: () => Promise.resolve(),
@@ -183,8 +182,8 @@ describe('tray commands', () => {
     const report = vi.fn<(title: string, error: unknown) => void>();
     const run = trayCommands({
       navigate,
-      copyCredential: (grantId) => handlers.copyCredential({ grantId, part: 'secret' }),
-      relinquishGrant: (grantId) => handlers.relinquishGrant({ grantId }),
+      copyCredential: (grantId) => handlers.copyCredential({ grantId, part: 'secret' }, null),
+      relinquishGrant: (grantId) => handlers.relinquishGrant({ grantId }, null),
       quit,
       report,
     });

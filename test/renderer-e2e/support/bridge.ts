@@ -85,9 +85,10 @@ export async function wirePage(page: Page, core: TimeboxCore, clock: ManualClock
   const handlers = createHandlers({
     core,
     clipboard: {
-      readText: () => clipboard.text,
+      readText: () => Promise.resolve(clipboard.text),
       writeText: (text) => {
         clipboard.text = text;
+        return Promise.resolve();
       },
     },
     clock,
@@ -110,7 +111,7 @@ export async function wirePage(page: Page, core: TimeboxCore, clock: ManualClock
   });
   await page.exposeBinding(INVOKE_BINDING, (_source, method: string, args: unknown) => {
     calls.push(method);
-    return dispatch(handlers, method, args, log);
+    return dispatch(handlers, method, args, log, page);
   });
   await page.addInitScript(installBridge, {
     methods: INVOKE_METHODS,
