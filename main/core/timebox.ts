@@ -247,7 +247,9 @@ export class TimeboxCore {
       ),
     );
     this.store.update({ requests: upsert(this.store.state.requests, request, newerRequest) });
-    if (request.grantId) this.learnGrant(await this.call(() => this.client.grant(request.grantId ?? '')));
+    // The user's own request granted: news, even before the live stream has connected.
+    if (request.grantId)
+      this.learnGrant(await this.call(() => this.client.grant(request.grantId ?? '')), { announce: true });
     return request;
   }
 
@@ -520,7 +522,8 @@ export class TimeboxCore {
       case 'grant.activated':
       case 'grant.extended':
       case 'grant.ended':
-        this.learnGrant(data as GrantView);
+        // A stream event is always news: it happened after the stream connected.
+        this.learnGrant(data as GrantView, { announce: true });
         if (type !== 'grant.extended') this.seatsMayHaveChanged(data as GrantView);
         return;
       case 'grant.expiring': // reminders come from our own scheduler, at the user's lead times
@@ -546,13 +549,13 @@ export class TimeboxCore {
   }
 
   /** Takes in a grant's news: keeps its credential in step (fetched, refreshed, wiped) and its deadlines. */
-  private learnGrant(incoming: GrantView): void {
+  private learnGrant(incoming: GrantView, options: { readonly announce?: boolean } = {}): void {
     const known = this.grant(incoming.id);
     const merged = known
       ? newerGrant(known, this.withCredential(incoming, known))
       : this.withCredential(incoming);
     this.store.update({ grants: this.trimmed(upsert(this.store.state.grants, merged, newerGrant)) });
-    if (merged.status === 'active' && known?.status !== 'active' && this.synced) {
+    if (merged.status === 'active' && known?.status !== 'active' && options.announce === true) {
       this.notify(text.activated(this.noticeContext(), merged));
     }
     if (merged.status === 'active') {

@@ -106,6 +106,18 @@ describe.runIf(keychainAvailable)('the credential vault on the real OS keychain'
     expect(settings.current.vault).toEqual([]);
   });
 
+  it('survives sweeps and wipes that overlap (keytar would crash the process on a search racing a delete)', async () => {
+    const { keychain, vault } = fresh();
+    const grants = Array.from({ length: 24 }, (_, index) => grant(`grt_race${index}`));
+    for (const each of grants) await vault.store(each, credentialOf(each));
+    // Each wipe races a search of the same service, as an expiry wipe races a resync's sweep in the app.
+    await Promise.all(
+      grants.flatMap((each) => [vault.wipe(each.id), keychain.accounts(), vault.sweep(() => true)]),
+    );
+    expect(await keychain.accounts()).toEqual([]);
+    expect(vault.entries()).toEqual([]);
+  });
+
   it('never writes a secret into the settings store, in any write', async () => {
     const { settings, vault } = fresh();
     const grants = [grant('grt_1'), grant('grt_2', 5), grant('grt_3', 240)];

@@ -1,6 +1,7 @@
 import { useId, useRef, useState } from 'react';
 import { grantLabel } from '../../../main/core/tray-model.js';
 import { Dialog } from '../../components/Dialog.js';
+import { FormActions } from '../../components/FormActions.js';
 import { useApp, useRuntime, useServiceNow } from '../../state/hooks.js';
 import { findRole } from '../../state/selectors.js';
 import { isLive } from '../../time/countdown.js';
@@ -143,19 +144,13 @@ export function ExtendDialog({
               ? `New end: ${clockTime(newEnd, offset, serviceNow - offset)} (+${formatDuration(duration)}).`
               : ''}
           </div>
-          {error ? (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          ) : null}
-          <div className="dialog-actions">
-            <button type="button" className="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="button button-primary" disabled={busy}>
-              {busy ? 'Extending…' : 'Extend'}
-            </button>
-          </div>
+          <FormActions
+            error={error}
+            onCancel={onClose}
+            submitLabel="Extend"
+            busyLabel="Extending…"
+            busy={busy}
+          />
         </form>
       )}
     </Dialog>

@@ -2,9 +2,10 @@ import { useEffect, useRef, useState } from 'react';
 import { grantLabel } from '../../../main/core/tray-model.js';
 import type { GrantState } from '../../../preload/contract.js';
 import type { RequestView } from '../../../server/http/schemas.js';
-import { copyCredential, relinquish } from '../../components/Actions.js';
+import { relinquish } from '../../components/Actions.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { EmptyState } from '../../components/EmptyState.js';
+import { GrantActions } from '../../components/GrantActions.js';
 import { GrantSummary } from '../../components/GrantSummary.js';
 import { KeychainNotice } from '../../components/KeychainNotice.js';
 import { useApp, useRuntime, useServiceNow, useTimebox } from '../../state/hooks.js';
@@ -70,26 +71,7 @@ export function MyAccess() {
                   className={isHighlighted(grant) ? 'highlighted' : undefined}
                 >
                   <GrantSummary grant={grant}>
-                    <div className="grant-actions">
-                      <button
-                        type="button"
-                        className="button button-small"
-                        disabled={grant.credential !== 'stored'}
-                        aria-label={`Copy credential for ${label}`}
-                        onClick={() => void copyCredential(runtime, grant)}
-                      >
-                        Copy credential
-                      </button>
-                      <button
-                        type="button"
-                        className="button button-small"
-                        aria-label={`Extend ${label}`}
-                        onClick={() => {
-                          openDialog({ kind: 'extend', grantId: grant.id });
-                        }}
-                      >
-                        Extend…
-                      </button>
+                    <GrantActions grant={grant} label={label} offerExtend>
                       <button
                         type="button"
                         className="button button-small button-quiet-danger"
@@ -100,7 +82,7 @@ export function MyAccess() {
                       >
                         Relinquish…
                       </button>
-                    </div>
+                    </GrantActions>
                   </GrantSummary>
                 </li>
               );

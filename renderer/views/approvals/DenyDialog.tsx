@@ -1,6 +1,7 @@
 import { useId, useRef, useState } from 'react';
 import type { RequestView } from '../../../server/http/schemas.js';
 import { Dialog } from '../../components/Dialog.js';
+import { FormActions } from '../../components/FormActions.js';
 
 /** Deny with the comment the service requires: the requester reads it to know what to do next. */
 export function DenyDialog({
@@ -76,14 +77,7 @@ export function DenyDialog({
             </span>
           )}
         </div>
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-danger" disabled={busy}>
-            {busy ? 'Denying…' : 'Deny request'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} submitLabel="Deny request" busyLabel="Denying…" busy={busy} danger />
       </form>
     </Dialog>
   );

@@ -1,11 +1,11 @@
 import { grantLabel } from '../../../main/core/tray-model.js';
-import { copyCredential } from '../../components/Actions.js';
 import { BannerBar } from '../../components/BannerBar.js';
 import { EmptyState } from '../../components/EmptyState.js';
+import { GrantActions } from '../../components/GrantActions.js';
 import { GrantSummary } from '../../components/GrantSummary.js';
 import { KeychainNotice } from '../../components/KeychainNotice.js';
 import { StatusLine } from '../../components/StatusLine.js';
-import { useApp, useRuntime, useServiceNow, useTimebox } from '../../state/hooks.js';
+import { useApp, useServiceNow, useTimebox } from '../../state/hooks.js';
 import { liveGrants, recentlyEnded } from '../../state/selectors.js';
 import { remainingMs } from '../../time/countdown.js';
 
@@ -16,7 +16,6 @@ const OFFER_EXTEND_WITHIN_MS = 10 * 60_000;
 
 /** The tray popover: what I have right now, what waits for me, and the one button to ask for more. */
 export function Popover() {
-  const runtime = useRuntime();
   const app = useApp((state) => state);
   const serviceNow = useServiceNow();
   const openSection = useTimebox((state) => state.openSection);
@@ -74,29 +73,11 @@ export function Popover() {
               return (
                 <li key={grant.id}>
                   <GrantSummary grant={grant}>
-                    <div className="grant-actions">
-                      <button
-                        type="button"
-                        className="button button-small"
-                        disabled={grant.credential !== 'stored'}
-                        aria-label={`Copy credential for ${label}`}
-                        onClick={() => void copyCredential(runtime, grant)}
-                      >
-                        Copy credential
-                      </button>
-                      {remainingMs(grant.expiresAt, serviceNow) <= OFFER_EXTEND_WITHIN_MS ? (
-                        <button
-                          type="button"
-                          className="button button-small"
-                          aria-label={`Extend ${label}`}
-                          onClick={() => {
-                            openDialog({ kind: 'extend', grantId: grant.id });
-                          }}
-                        >
-                          Extend…
-                        </button>
-                      ) : null}
-                    </div>
+                    <GrantActions
+                      grant={grant}
+                      label={label}
+                      offerExtend={remainingMs(grant.expiresAt, serviceNow) <= OFFER_EXTEND_WITHIN_MS}
+                    />
                   </GrantSummary>
                 </li>
               );

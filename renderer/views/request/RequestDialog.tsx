@@ -1,6 +1,7 @@
 import { useId, useMemo, useRef, useState } from 'react';
 import type { RequestView } from '../../../server/http/schemas.js';
 import { Dialog } from '../../components/Dialog.js';
+import { FormActions } from '../../components/FormActions.js';
 import { EmptyState } from '../../components/EmptyState.js';
 import { useApp, useRuntime } from '../../state/hooks.js';
 import { runCommand } from '../../state/runtime.js';
@@ -248,19 +249,14 @@ function RequestForm({ selected, me, reasonRef, sending, error, onCancel, onSend
       ) : (
         <p className="field-hint">Choose what you need access to; the form for it follows.</p>
       )}
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="button button-primary" disabled={sending || selected === null}>
-          {sending ? 'Sending…' : selected?.role.approval.mode === 'auto' ? 'Get access' : 'Send request'}
-        </button>
-      </div>
+      <FormActions
+        error={error}
+        onCancel={onCancel}
+        submitLabel={selected?.role.approval.mode === 'auto' ? 'Get access' : 'Send request'}
+        busyLabel="Sending…"
+        busy={sending}
+        disabled={selected === null}
+      />
     </form>
   );
 }
