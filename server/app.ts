@@ -10,7 +10,9 @@ import {
 } from 'fastify-type-provider-zod';
 import type { DestinationStream, LoggerOptions } from 'pino';
 import { Sessions } from './auth/sessions.js';
-import { IssuerRegistry } from './credentials/issuer.js';
+import { AccessTasks } from './access/access-tasks.js';
+import { PostgresAccess } from './access/postgres-access.js';
+import { IssuerRegistry, type IssuerFactory } from './credentials/issuer.js';
 import { SigningKeys } from './credentials/signing-keys.js';
 import { TokenIssuer } from './credentials/token-issuer.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -30,6 +32,7 @@ import { catalogRoutes } from './http/routes/catalog.js';
 import { eventRoutes } from './http/routes/events.js';
 import { grantRoutes } from './http/routes/grants.js';
 import { requestRoutes } from './http/routes/requests.js';
+import { seatPoolRoutes } from './http/routes/seat-pools.js';
 import { serviceRoutes } from './http/routes/service.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { SERVICE_TIME_HEADER } from './lib/service-time.js';
@@ -54,8 +57,14 @@ export interface ServiceOptions {
   readonly heartbeatMs?: number;
   /** Pino options, or a stream to log to (tests capture logs this way); false for silence. */
   readonly logger?: LoggerOptions | { stream: DestinationStream; level?: string } | false;
-  readonly trustProxy?: boolean;
+  /** Proxies whose X-Forwarded-For names the client: their addresses and CIDR ranges. */
+  readonly trustProxy?: readonly string[];
   readonly databasePoolSize?: number;
+  /**
+   * Credential issuers by resource kind, beside the built-in ones (`postgres`; every other kind gets
+   * the signed token). A plugin that creates access outside the service implements `access` too.
+   */
+  readonly issuers?: ReadonlyMap<string, IssuerFactory>;
 }
 
 export interface TimeboxService {
@@ -64,6 +73,8 @@ export interface TimeboxService {
   readonly scheduler: Scheduler;
   readonly hub: EventHub;
   readonly clock: Clock;
+  /** The queue of operations on access outside the service. */
+  readonly access: AccessTasks;
   /** Listens and returns the base URL. */
   listen(port: number, host: string): Promise<string>;
   /** Drains: stops the schedule, ends event streams, finishes requests in flight, closes the database. */
@@ -90,7 +101,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   const app = Fastify({
     logger: options.logger === false ? false : { ...(options.logger ?? {}), redact: REDACTED_PATHS },
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     // Streams stay open until the server ends them; a close must not wait for them forever.
     forceCloseConnections: 'idle',
     // The router's own refusals (a URL that does not decode) get our error shape too.
@@ -118,12 +129,25 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
 
   const metrics = new Metrics(db);
   const uow = new UnitOfWork(db, clock);
-  const domain: Domain = { policy, db, uow, metrics };
   const keys = new SigningKeys(db, clock, policy.service.signingKeyRotationSeconds);
   let publicUrl = options.publicUrl ?? policy.service.publicUrl;
-  const issuers = new IssuerRegistry(new TokenIssuer(keys, clock, () => publicUrl ?? 'http://localhost'));
+  const issuers = new IssuerRegistry(
+    new TokenIssuer(keys, clock, () => publicUrl ?? 'http://localhost'),
+    policy.resources.values(),
+    new Map<string, IssuerFactory>([
+      ['postgres', (resource) => new PostgresAccess(resource, app.log)],
+      ...(options.issuers ?? []),
+    ]),
+  );
+  const access = new AccessTasks(uow, issuers, metrics, clock, app.log);
+  const domain: Domain = { policy, db, uow, metrics, access };
   const hub = new EventHub(db, clock, options.heartbeatMs ?? 15_000, metrics);
-  const scheduler = new Scheduler(clock, dueTasks(domain), () => nextDeadline(db), app.log);
+  const scheduler = new Scheduler(
+    clock,
+    [...dueTasks(domain), access.dueTask()],
+    () => nextDeadline(db),
+    app.log,
+  );
   uow.onDeadline((deadline) => {
     scheduler.consider(deadline);
   });
@@ -203,6 +227,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     await authenticated.register(grantRoutes(context));
     await authenticated.register(eventRoutes(context));
     await authenticated.register(auditRoutes(context));
+    await authenticated.register(seatPoolRoutes(context));
   });
   await app.ready();
 
@@ -210,6 +235,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   await keys.signingKey();
   // Whatever fell due while the service was down is handled before the first client is served.
   await scheduler.start();
+  access.startReconciling();
   housekeeping.start();
 
   let closing: Promise<void> | null = null;
@@ -219,6 +245,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     scheduler,
     hub,
     clock,
+    access,
     async listen(port, host) {
       const address = await app.listen({ port, host });
       publicUrl ??= address;
@@ -228,6 +255,9 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
       closing ??= (async () => {
         housekeeping.stop();
         await scheduler.stop();
+        // Operations in progress finish and record their outcome; what is left stays due for next time.
+        await access.stop();
+        await issuers.close();
         hub.close();
         await app.close();
         await unlisten();

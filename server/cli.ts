@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -15,9 +17,12 @@ Options (and the environment variables that set them):
   --port <n>         TIMEBOX_PORT          port to listen on (8787)
   --host <address>   TIMEBOX_HOST          address to listen on (127.0.0.1)
   --data <dir>       TIMEBOX_DATA          PGlite data folder (./.timebox/data)
-  --config <file>    TIMEBOX_CONFIG        policy file (./timebox.yaml)
+  --config <file>    TIMEBOX_CONFIG        policy file (./timebox.yaml; without one, the demo runs)
   --demo             TIMEBOX_DEMO=1        run the demo organisation instead of a policy file
   --public-url <url> TIMEBOX_PUBLIC_URL    the URL clients use (the tokens' issuer)
+  --trust-proxy <v>  TIMEBOX_TRUST_PROXY   behind a reverse proxy: its addresses or CIDR ranges, so the
+                                           client address (for sign-in limits and logs) comes from
+                                           X-Forwarded-For; e.g. 10.0.0.0/8,127.0.0.1
                      DATABASE_URL          postgres://… to use PostgreSQL instead of PGlite
                      TIMEBOX_DEMO_PASSWORD every demo user's password (demo)
                      TIMEBOX_LOG_LEVEL     trace, debug, info, warn or error (info)
@@ -25,14 +30,37 @@ Options (and the environment variables that set them):
 
 class UsageError extends Error {}
 
+const DEFAULT_CONFIG = 'timebox.yaml';
+
+/**
+ * Which proxies may speak for the client: their addresses and CIDR ranges. Never "trust anyone", which
+ * would let any client pick the address its sign-in attempts are counted under.
+ */
+function readTrustProxy(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const entries = text.split(',').map((entry) => entry.trim());
+  const address = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(?:\/\d{1,3})?$/;
+  if (
+    entries.length > 0 &&
+    entries.every((entry) => address.test(entry) && isIP(entry.split('/')[0] ?? '') !== 0)
+  )
+    return entries;
+  throw new UsageError(
+    `--trust-proxy takes the proxies' addresses or CIDR ranges, comma-separated; not "${text}".`,
+  );
+}
+
 interface Settings {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
   readonly configFile: string;
   readonly demo: boolean;
+  /** No policy was named and ./timebox.yaml does not exist, so the demo runs. */
+  readonly demoImplied: boolean;
   readonly publicUrl: string | undefined;
   readonly databaseUrl: string | null;
+  readonly trustProxy: string[] | undefined;
 }
 
 /** An environment variable's value; set but empty counts as unset, as shells and compose files produce it. */
@@ -51,6 +79,7 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
       config: { type: 'string' },
       demo: { type: 'boolean' },
       'public-url': { type: 'string' },
+      'trust-proxy': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -77,10 +106,14 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   }
   return {
     port,
+    trustProxy: readTrustProxy(values['trust-proxy'] ?? fromEnv(env, 'TIMEBOX_TRUST_PROXY')),
     host: values.host ?? fromEnv(env, 'TIMEBOX_HOST') ?? '127.0.0.1',
     dataDir: resolve(values.data ?? fromEnv(env, 'TIMEBOX_DATA') ?? '.timebox/data'),
-    configFile: resolve(config ?? 'timebox.yaml'),
-    demo,
+    configFile: resolve(config ?? DEFAULT_CONFIG),
+    // With no policy named and none in the working folder, a first `npm run server` shows the demo
+    // rather than an error; it listens on loopback unless told otherwise, and says so loudly.
+    demo: demo || (config === undefined && !existsSync(DEFAULT_CONFIG)),
+    demoImplied: !demo && config === undefined && !existsSync(DEFAULT_CONFIG),
     publicUrl: publicUrl?.replace(/\/+$/, ''),
     databaseUrl,
   };
@@ -104,6 +137,12 @@ async function main(): Promise<void> {
   }
   const settings = readSettings(argv, process.env);
   const logger = pino({ level: fromEnv(process.env, 'TIMEBOX_LOG_LEVEL') ?? 'info' });
+  if (settings.demoImplied) {
+    logger.warn(
+      { looked: settings.configFile },
+      'no policy file (--config, TIMEBOX_CONFIG or ./timebox.yaml): running the demo organisation, whose users share one known password; do not expose it',
+    );
+  }
   const policy = settings.demo
     ? await demoPolicy(fromEnv(process.env, 'TIMEBOX_DEMO_PASSWORD') ?? 'demo', process.env)
     : loadPolicyFile(settings.configFile, process.env);
@@ -113,6 +152,7 @@ async function main(): Promise<void> {
     dataDir: settings.databaseUrl ? null : settings.dataDir,
     logger: { level: logger.level },
     ...(settings.publicUrl === undefined ? {} : { publicUrl: settings.publicUrl }),
+    ...(settings.trustProxy === undefined ? {} : { trustProxy: settings.trustProxy }),
   });
   const url = await service.listen(settings.port, settings.host);
   logger.info(

@@ -6,7 +6,7 @@ export interface AuditDraft {
   /** null for the service itself (expiry, lapses, escalations). */
   readonly actorId: string | null;
   readonly action: string;
-  readonly subjectType: 'request' | 'grant' | 'session';
+  readonly subjectType: 'request' | 'grant' | 'session' | 'resource';
   readonly subjectId: string;
   readonly data: Readonly<Record<string, unknown>>;
 }
@@ -64,14 +64,17 @@ export async function appendAudit(sql: Sql, atMs: number, drafts: readonly Audit
     'prev_hash',
     'hash',
   ];
+  // One statement for the entries and the new head: every appending transaction holds the head's lock
+  // until it commits, so each round trip saved here is saved for every writer.
   await sql.query(
-    `INSERT INTO audit_log (${columns.join(', ')})
-     SELECT seq, at, actor_id, action, subject_type, subject_id, data::jsonb, prev_hash, hash
-       FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-         AS t(${columns.join(', ')})`,
-    columns.map((_, index) => rows.map((row) => row[index])),
+    `WITH appended AS (
+       INSERT INTO audit_log (${columns.join(', ')})
+       SELECT seq, at, actor_id, action, subject_type, subject_id, data::jsonb, prev_hash, hash
+         FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+           AS t(${columns.join(', ')}))
+     UPDATE audit_head SET seq = $10, hash = $11 WHERE id = 1`,
+    [...columns.map((_, index) => rows.map((row) => row[index])), seq, prevHash],
   );
-  await sql.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, prevHash]);
 }
 
 function toView(row: AuditRow): AuditEntryView {
@@ -97,7 +100,7 @@ export async function listAudit(sql: Sql, afterSeq: number, limit: number): Prom
 }
 
 /** Every entry in order, a page at a time, for export and verification of logs of any size. */
-export async function* allAuditEntries(db: Database, pageSize = 1000): AsyncGenerator<AuditEntryView> {
+export async function* allAuditEntries(db: Sql, pageSize = 1000): AsyncGenerator<AuditEntryView> {
   let after = 0;
   for (;;) {
     const page = await listAudit(db, after, pageSize);
@@ -113,8 +116,17 @@ export type AuditVerdict = { ok: true; entries: number } | { ok: false; firstBad
 /**
  * Walks the chain from the first entry: finds an edited entry (its hash no longer matches), a deleted one
  * (a gap in the sequence, or a head that points past the end) and an inserted one (a broken link).
+ * The pages and the head are read in one snapshot: appends committed meanwhile are simply not seen,
+ * rather than making the head look ahead of the entries read before it.
  */
 export async function verifyAudit(db: Database): Promise<AuditVerdict> {
+  return db.transaction(async (sql) => {
+    await sql.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return verifyChain(sql);
+  });
+}
+
+async function verifyChain(db: Sql): Promise<AuditVerdict> {
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   for await (const entry of allAuditEntries(db)) {

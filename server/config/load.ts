@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import type { ApprovalRule, Policy, PolicyUser, Resource, Role } from '../policy/types.js';
+import type { ApprovalRule, Policy, PolicyUser, PostgresTarget, Resource, Role } from '../policy/types.js';
 import { policyFileSchema, secretReference, type PolicyFile } from './schema.js';
 
 export interface PolicyProblem {
@@ -77,7 +77,7 @@ export function parsePolicy(source: PolicySource): Policy {
   const input = source.prepare ? source.prepare(raw) : raw;
   const parsed = policyFileSchema.safeParse(input);
   const problems = parsed.success ? [] : parsed.error.issues.flatMap(toProblems);
-  const totpSecrets = checkReferences(input, source, problems);
+  const secrets = checkReferences(input, source, problems);
   if (!parsed.success || problems.length > 0) {
     const unique = new Map(
       problems.map((problem) => [`${problem.path.join('.')}\n${problem.message}`, problem]),
@@ -91,7 +91,7 @@ export function parsePolicy(source: PolicySource): Policy {
       })),
     );
   }
-  return build(parsed.data, totpSecrets);
+  return build(parsed.data, secrets);
 }
 
 function toProblems(issue: z.core.$ZodIssue): Problem[] {
@@ -154,8 +154,16 @@ const stringsOf = (value: unknown): [number, string][] =>
       )
     : [];
 
-/** Checks what fields say about each other; returns the TOTP secrets it could read, by user. */
-function checkReferences(input: unknown, source: PolicySource, problems: Problem[]): Map<string, string> {
+/** The secrets a policy names, read from where it says they are. */
+interface PolicySecrets {
+  /** Base32 TOTP secrets, by user. */
+  readonly totp: Map<string, string>;
+  /** Admin connection URLs of `postgres` resources, by resource id. */
+  readonly postgresAdmin: Map<string, URL>;
+}
+
+/** Checks what fields say about each other, and reads the secrets the policy names. */
+function checkReferences(input: unknown, source: PolicySource, problems: Problem[]): PolicySecrets {
   const groups = new Set(entriesOf(field(input, 'groups')).map(([name]) => name));
   const users = entriesOf(field(input, 'users'));
   const userNames = new Set(users.map(([name]) => name));
@@ -204,13 +212,21 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
     }
   };
 
-  const totpSecrets = new Map<string, string>();
+  const secrets: PolicySecrets = { totp: new Map(), postgresAdmin: new Map() };
   for (const [name, user] of users) {
     checkGroups(field(user, 'groups'), ['users', name, 'groups']);
     const reference = secretReference.safeParse(field(user, 'totpSecret'));
     if (reference.success) {
       const secret = readTotpSecret(reference.data, source, ['users', name, 'totpSecret'], problems);
-      if (secret !== null) totpSecrets.set(name, secret);
+      if (secret !== null) secrets.totp.set(name, secret);
+    }
+  }
+  for (const [resourceId, resource] of entriesOf(field(input, 'resources'))) {
+    const admin = secretReference.safeParse(field(field(resource, 'postgres'), 'admin'));
+    if (admin.success) {
+      const path = ['resources', resourceId, 'postgres', 'admin'];
+      const url = readPostgresUrl(admin.data, source, path, problems);
+      if (url !== null) secrets.postgresAdmin.set(resourceId, url);
     }
   }
   for (const [resourceId, resource] of entriesOf(field(input, 'resources'))) {
@@ -239,10 +255,58 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
       }
     }
   }
-  return totpSecrets;
+  return secrets;
 }
 
 const BASE32_SECRET = /^[A-Z2-7]{16,}=*$/;
+
+/** The text a secret reference points at: an environment variable, or a file beside the policy. */
+function readSecret(
+  reference: z.output<typeof secretReference>,
+  source: PolicySource,
+  path: Path,
+  problems: Problem[],
+): string | null {
+  if ('env' in reference) {
+    const value = source.env[reference.env];
+    if (value === undefined || value.trim() === '') {
+      problems.push({ path: [...path, 'env'], message: `environment variable ${reference.env} is not set` });
+      return null;
+    }
+    return value;
+  }
+  const file = resolve(source.file, '..', reference.file);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    problems.push({ path: [...path, 'file'], message: `cannot read ${file} (${describeIoError(error)})` });
+    return null;
+  }
+}
+
+/** A postgres:// admin URL. The message never repeats the value: it holds a password. */
+function readPostgresUrl(
+  reference: z.output<typeof secretReference>,
+  source: PolicySource,
+  path: Path,
+  problems: Problem[],
+): URL | null {
+  const value = readSecret(reference, source, path, problems);
+  if (value === null) return null;
+  const where = 'env' in reference ? `environment variable ${reference.env}` : `file ${reference.file}`;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    problems.push({ path, message: `expected ${where} to hold a postgres:// URL` });
+    return null;
+  }
+  if (!['postgres:', 'postgresql:'].includes(url.protocol) || url.hostname === '') {
+    problems.push({ path, message: `expected ${where} to hold a postgres:// URL with a host` });
+    return null;
+  }
+  return url;
+}
 
 function readTotpSecret(
   reference: z.output<typeof secretReference>,
@@ -250,22 +314,8 @@ function readTotpSecret(
   path: Path,
   problems: Problem[],
 ): string | null {
-  let value: string | undefined;
-  if ('env' in reference) {
-    value = source.env[reference.env];
-    if (value === undefined) {
-      problems.push({ path: [...path, 'env'], message: `environment variable ${reference.env} is not set` });
-      return null;
-    }
-  } else {
-    const file = resolve(source.file, '..', reference.file);
-    try {
-      value = readFileSync(file, 'utf8');
-    } catch (error) {
-      problems.push({ path: [...path, 'file'], message: `cannot read ${file} (${describeIoError(error)})` });
-      return null;
-    }
-  }
+  const value = readSecret(reference, source, path, problems);
+  if (value === null) return null;
   const secret = value.replace(/\s+/g, '').toUpperCase();
   if (!BASE32_SECRET.test(secret)) {
     problems.push({ path, message: 'expected a base32 TOTP secret of at least 16 characters' });
@@ -274,8 +324,26 @@ function readTotpSecret(
   return secret;
 }
 
+/** Where a postgres resource's logins connect, and how Timebox administers it. */
+function toPostgresTarget(
+  target: NonNullable<PolicyFile['resources'][string]['postgres']>,
+  adminUrl: URL,
+): PostgresTarget {
+  const database = decodeURIComponent(adminUrl.pathname.replace(/^\//, '')) || 'postgres';
+  return {
+    adminUrl: adminUrl.toString(),
+    // URL keeps IPv6 hosts in brackets; a connection wants the bare address.
+    host: target.connect.host ?? adminUrl.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: target.connect.port ?? (adminUrl.port === '' ? 5432 : Number(adminUrl.port)),
+    database: target.connect.database ?? database,
+    sslmode: target.sslmode,
+    connectionLimit: target.connectionLimit,
+    rolePrefix: target.rolePrefix,
+  };
+}
+
 /** The checked file as the service uses it. */
-function build(file: PolicyFile, totpSecrets: ReadonlyMap<string, string>): Policy {
+function build(file: PolicyFile, secrets: PolicySecrets): Policy {
   const users = new Map<string, PolicyUser>(
     Object.entries(file.users).map(([name, user]) => [
       name,
@@ -283,7 +351,7 @@ function build(file: PolicyFile, totpSecrets: ReadonlyMap<string, string>): Poli
         id: name,
         displayName: user.displayName,
         passwordHash: user.passwordHash,
-        totpSecret: totpSecrets.get(name) ?? null,
+        totpSecret: secrets.totp.get(name) ?? null,
         groups: user.groups,
         isAdmin: user.admin,
       },
@@ -297,6 +365,10 @@ function build(file: PolicyFile, totpSecrets: ReadonlyMap<string, string>): Poli
         name: resource.name,
         kind: resource.kind,
         description: resource.description,
+        postgres: (() => {
+          const adminUrl = secrets.postgresAdmin.get(resourceId);
+          return resource.postgres && adminUrl ? toPostgresTarget(resource.postgres, adminUrl) : null;
+        })(),
         roles: new Map<string, Role>(
           Object.entries(resource.roles).map(([roleName, role]) => [
             roleName,
@@ -316,6 +388,12 @@ function build(file: PolicyFile, totpSecrets: ReadonlyMap<string, string>): Poli
               seats: role.seats ?? null,
               pendingTimeoutSeconds: role.pendingTimeout,
               allowSelfApproval: role.allowSelfApproval,
+              postgres: role.postgres
+                ? {
+                    memberOf: role.postgres.memberOf,
+                    schemas: new Map(Object.entries(role.postgres.schemas)),
+                  }
+                : null,
             },
           ]),
         ),

@@ -98,6 +98,62 @@ const ticketPattern = z
     }
   });
 
+/** A PostgreSQL identifier we create or name (a group role, a schema, a role prefix). */
+const pgIdentifier = z.string().regex(/^[a-z_][a-z0-9_$]{0,62}$/, {
+  error: 'expected a PostgreSQL name: lowercase letters, digits, _ and $, starting with a letter or _',
+});
+
+const TABLE_PRIVILEGES = [
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'TRUNCATE',
+  'REFERENCES',
+  'TRIGGER',
+] as const;
+
+/** What a grant of a role of a `postgres` resource may do: group roles to join, privileges per schema. */
+const postgresRoleAccess = z
+  .strictObject({
+    memberOf: z.array(pgIdentifier).max(20).default([]),
+    schemas: z
+      .record(
+        pgIdentifier,
+        z
+          .array(z.enum(TABLE_PRIVILEGES, { error: `expected one of ${TABLE_PRIVILEGES.join(', ')}` }))
+          .min(1, { error: 'expected at least one privilege' }),
+      )
+      .default({}),
+  })
+  .refine((value) => value.memberOf.length + Object.keys(value.schemas).length > 0, {
+    error: 'expected memberOf or schemas: a login that can do nothing is no grant',
+  });
+
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+
+/** The database a `postgres` resource hands out logins to, and how Timebox administers it. */
+const postgresTarget = z.strictObject({
+  /** A postgres:// URL of a role that may create roles; named, never written here. */
+  admin: secretReference,
+  /** Where clients connect, when that differs from the admin URL's host, port and database. */
+  connect: z
+    .strictObject({
+      host: z.string().min(1).max(255).optional(),
+      port: z.int().min(1).max(65_535).optional(),
+      database: z.string().min(1).max(63).optional(),
+    })
+    .default({}),
+  sslmode: z.enum(SSL_MODES, { error: `expected one of ${SSL_MODES.join(', ')}` }).default('require'),
+  connectionLimit: z.int().min(1).max(1000).default(5),
+  rolePrefix: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,19}$/, {
+      error: 'expected up to 20 lowercase letters, digits and _, starting with a letter or _',
+    })
+    .default('timebox_'),
+});
+
 const role = z.strictObject({
   description: z.string().max(500).default(''),
   requesters: z.array(slug).min(1, { error: 'expected at least one group that may request this role' }),
@@ -108,16 +164,54 @@ const role = z.strictObject({
   seats: z.int().min(1).optional(),
   pendingTimeout: durationOfAtLeast(1, '1 second').default(24 * 3600),
   allowSelfApproval: z.boolean().default(false),
+  postgres: postgresRoleAccess.optional(),
 });
 
-const resource = z.strictObject({
-  name: z.string().min(1).max(100),
-  kind: slug,
-  description: z.string().max(1000).default(''),
-  roles: z.record(slug, role).refine((roles) => Object.keys(roles).length > 0, {
-    error: 'expected at least one role',
-  }),
-});
+const resource = z
+  .strictObject({
+    name: z.string().min(1).max(100),
+    kind: slug,
+    description: z.string().max(1000).default(''),
+    postgres: postgresTarget.optional(),
+    roles: z.record(slug, role).refine((roles) => Object.keys(roles).length > 0, {
+      error: 'expected at least one role',
+    }),
+  })
+  .superRefine((resource, ctx) => {
+    // A postgres resource hands out real logins: it needs its database, and every role says what the
+    // login may do. Anywhere else those fields would be silently ignored, so they are refused.
+    const isPostgres = resource.kind === 'postgres';
+    if (isPostgres && resource.postgres === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['postgres'],
+        message: 'missing; a postgres resource needs postgres.admin',
+      });
+    }
+    if (!isPostgres && resource.postgres !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['postgres'],
+        message: 'only a resource of kind postgres takes this field',
+      });
+    }
+    for (const [name, role] of Object.entries(resource.roles)) {
+      if (isPostgres && role.postgres === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', name, 'postgres'],
+          message: 'missing; say what the login may do (memberOf, schemas)',
+        });
+      }
+      if (!isPostgres && role.postgres !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', name, 'postgres'],
+          message: 'only a role of a resource of kind postgres takes this field',
+        });
+      }
+    }
+  });
 
 const user = z.strictObject({
   displayName: z.string().min(1).max(100),

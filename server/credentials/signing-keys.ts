@@ -21,6 +21,8 @@ interface SigningKey {
  * The newest key signs until it is older than the rotation period; then a new one takes over and the old
  * one is retired. A retired key stays in the JWKS until the last token it signed has expired.
  */
+const EXPIRY_GRANULARITY_MS = 10 * 60_000;
+
 export class SigningKeys {
   private current: SigningKey | null = null;
   /** Per key, the latest `exp` already written to the database, to skip needless writes. */
@@ -39,13 +41,17 @@ export class SigningKeys {
     return this.current;
   }
 
-  /** Keeps `kid` published until `expiresAt`, the expiry of a token it just signed. */
+  /**
+   * Keeps `kid` published until at least `expiresAt`, the expiry of a token it just signed. The time is
+   * rounded up to the next ten minutes, so a key signing steadily is written down a few times an hour
+   * rather than at every fetch; it stays published at most ten minutes longer than it must.
+   */
   async recordTokenExpiry(kid: string, expiresAt: Date): Promise<void> {
-    const ms = expiresAt.getTime();
+    const ms = Math.ceil(expiresAt.getTime() / EXPIRY_GRANULARITY_MS) * EXPIRY_GRANULARITY_MS;
     if ((this.recordedExpiry.get(kid) ?? 0) >= ms) return;
     await this.db.query(
       `UPDATE signing_keys SET last_token_expires_at = greatest(coalesce(last_token_expires_at, $2), $2) WHERE kid = $1`,
-      [kid, expiresAt],
+      [kid, new Date(ms)],
     );
     this.recordedExpiry.set(kid, ms);
   }

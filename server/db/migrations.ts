@@ -156,6 +156,34 @@ const MIGRATIONS: readonly Migration[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION timebox_audit_is_append_only();
     `,
   },
+  {
+    id: 2,
+    name: 'access outside the service; seat-pool reports',
+    sql: `
+      -- One row per grant whose resource has access outside the service (a database login): the goal
+      -- (present while active, absent once ended), when the next attempt is due (null when done),
+      -- and the failure streak. version changes with every new goal.
+      CREATE TABLE access_tasks (
+        grant_id text PRIMARY KEY,
+        user_id text,
+        resource_id text NOT NULL,
+        role text NOT NULL,
+        goal text NOT NULL CHECK (goal IN ('present', 'absent')),
+        expires_at timestamptz NOT NULL,
+        due_at timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        version integer NOT NULL DEFAULT 1,
+        last_error text,
+        failing_since timestamptz,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE INDEX access_tasks_due ON access_tasks (due_at) WHERE due_at IS NOT NULL;
+
+      -- Seat-pool utilisation reads a pool's grants and queued requests over a period.
+      CREATE INDEX grants_by_pool ON grants (resource_id, role, starts_at);
+      CREATE INDEX requests_queued_by_pool ON requests (resource_id, role, queued_at) WHERE queued_at IS NOT NULL;
+    `,
+  },
 ];
 
 /**

@@ -99,6 +99,7 @@ export async function activateOrQueue(
     next_reminder_at: reminderAt === null ? null : new Date(reminderAt),
   };
   await insertGrant(work.sql, grant);
+  await domain.access.want(work, grant, 'present');
   const approved = await updateRequest(work.sql, request.id, {
     status: 'approved',
     grant_id: grant.id,
@@ -135,9 +136,11 @@ export async function applyExtension(
   const grant =
     request.extends_grant_id === null ? null : await findGrant(work.sql, request.extends_grant_id, 'lock');
   if (!grant) throw new Error(`extension request ${request.id} has no grant`);
-  if (grant.status !== 'active') {
+  // A grant past its expiry has ended even if the expiry engine has not written it down yet: an approval
+  // arriving in that gap must not bring it back.
+  if (grant.status !== 'active' || grant.expires_at.getTime() <= work.now) {
     throw conflict('illegal_transition', `Grant ${grant.id} has ended, so it cannot be extended.`, {
-      status: grant.status,
+      status: grant.status === 'active' ? 'expired' : grant.status,
     });
   }
   const role = roleOf(domain.policy, grant);
@@ -179,6 +182,7 @@ export async function applyExtension(
       expiresAt: extended.expires_at.toISOString(),
     },
   });
+  await domain.access.want(work, extended, 'present');
   work.wake(extended.next_reminder_at);
   work.emit([grant.user_id], 'grant.extended', toGrantView(domain.policy, extended));
   await announceRequest(domain, work, approved);
@@ -217,6 +221,7 @@ export async function endGrant(
       ...(comment ? { comment } : {}),
     },
   });
+  await domain.access.want(work, ended, 'absent');
   work.emit([grant.user_id], 'grant.ended', toGrantView(domain.policy, ended));
   const lagSeconds = (work.now - grant.expires_at.getTime()) / 1000;
   work.onCommitted(() => {

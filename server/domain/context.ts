@@ -1,3 +1,4 @@
+import type { AccessLedger } from '../access/access-tasks.js';
 import type { Database } from '../db/database.js';
 import { notFound } from '../lib/errors.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -10,6 +11,8 @@ export interface Domain {
   readonly db: Database;
   readonly uow: UnitOfWork;
   readonly metrics: Metrics;
+  /** Access outside the service (database logins) that follows each grant. */
+  readonly access: AccessLedger;
 }
 
 /** The role a stored request or grant refers to. The policy may have dropped it since: then it is gone. */

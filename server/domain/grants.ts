@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CredentialIssuer, IssuerRegistry } from '../credentials/issuer.js';
+import type { IssuerRegistry } from '../credentials/issuer.js';
 import type { extendBody, GrantView, grantListQuery, RequestView } from '../http/schemas.js';
 import type { Clock } from '../lib/clock.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../lib/errors.js';
@@ -53,13 +53,18 @@ export class Grants {
   async credential(actor: PolicyUser, id: string): Promise<CredentialResponse> {
     const grant = await this.ownGrant(actor, id, 'fetch its credential');
     this.assertLive(grant);
-    const issuer = this.issuerFor(grant);
+    const issuer = this.issuers.forResource(grant.resource_id);
     const secret = await issuer.issue(grant);
     // The audit entry commits only if the grant is still live, so no credential leaves unrecorded or late.
-    await this.domain.uow.run(async (work) => {
+    const fetched = await this.domain.uow.run(async (work) => {
       const current = await findGrant(work.sql, id, 'lock');
       if (!current) throw notFound('grant', id);
-      this.assertLive(current, work.now);
+      if (!this.isLive(current, work.now)) {
+        // The grant ended while its credential was being made, so its access may have been made again
+        // after the revocation: revoke once more. The credential itself is never handed out.
+        if (issuer.access) await this.domain.access.want(work, current, 'absent');
+        return { current, live: false };
+      }
       work.audit({
         actorId: actor.id,
         action: 'credential.fetched',
@@ -70,7 +75,10 @@ export class Grants {
       work.onCommitted(() => {
         this.domain.metrics.credentialsIssued.inc({ kind: issuer.kind });
       });
+      return { current, live: true };
     });
+    // Ended meanwhile: the transaction above recorded what must follow, and the owner hears 410.
+    if (!fetched.live) this.assertLive(fetched.current, Number.POSITIVE_INFINITY);
     return { grantId: grant.id, kind: issuer.kind, expiresAt: grant.expires_at.toISOString(), secret };
   }
 
@@ -171,25 +179,29 @@ export class Grants {
     return this.domain.uow.run(async (work) => {
       const grant = await findGrant(work.sql, id, 'lock');
       if (!grant || !this.visible(actor, grant)) throw notFound('grant', id);
-      const ended = await endGrant(
-        this.domain,
-        work,
-        grant,
-        grant.user_id === actor.id ? 'relinquished' : 'revoked',
-        actor.id,
-        reason,
-      );
+      // Past its expiry the grant has already ended by time; the expiry engine just has not recorded it
+      // yet. Record it as expired, which is what happened, rather than as a revocation.
+      const ended =
+        grant.status === 'active' && grant.expires_at.getTime() <= work.now
+          ? await endGrant(this.domain, work, grant, 'expired', null, null)
+          : await endGrant(
+              this.domain,
+              work,
+              grant,
+              grant.user_id === actor.id ? 'relinquished' : 'revoked',
+              actor.id,
+              reason,
+            );
       return toGrantView(this.domain.policy, ended);
     });
   }
 
-  private issuerFor(grant: GrantRecord): CredentialIssuer {
-    const kind = this.domain.policy.resources.get(grant.resource_id)?.kind ?? '';
-    return this.issuers.forResourceKind(kind);
+  private isLive(grant: GrantRecord, now: number): boolean {
+    return grant.status === 'active' && grant.expires_at.getTime() > now;
   }
 
   private assertLive(grant: GrantRecord, now = this.clock.now()): void {
-    if (grant.status !== 'active' || grant.expires_at.getTime() <= now) {
+    if (!this.isLive(grant, now)) {
       throw new ApiError(
         410,
         'grant_ended',

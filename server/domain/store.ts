@@ -206,9 +206,12 @@ function readCursor(cursor: string | undefined, limit: number): Page {
       parsed.length === 2 &&
       typeof parsed[0] === 'string' &&
       typeof parsed[1] === 'string' &&
-      // Only what writeCursor writes: an exact ISO time in years PostgreSQL stores, and one of our ids.
+      // Only what writeCursor writes: an exact ISO time, and one of our ids. Our rows are stamped from
+      // the clock, so no sort key is older than 1970; earlier years are refused here because PostgreSQL
+      // rejects year 0 outright and reads two-digit-looking years such as 0001 as 2001.
       ISO_TIME.test(parsed[0]) &&
       new Date(parsed[0]).toISOString() === parsed[0] &&
+      Number(parsed[0].slice(0, 4)) >= 1970 &&
       (isIdOf('req', parsed[1]) || isIdOf('grt', parsed[1]))
     ) {
       return { limit, after: { at: parsed[0], id: parsed[1] } };

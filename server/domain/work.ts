@@ -49,14 +49,15 @@ export class Work {
 
   /** @internal Writes the outbox; called by UnitOfWork as the transaction's last step. */
   async flush(): Promise<void> {
-    const recipients = await appendEvents(this.sql, this.now, this.events);
+    // The events and the NOTIFY that announces them (and any new deadline) go in one statement.
+    const recipients = [...new Set(this.events.flatMap((event) => event.userIds))].sort();
+    const notice =
+      recipients.length > 0 || this.earliestDeadline !== null
+        ? encodeNotice({ users: recipients, deadline: this.earliestDeadline })
+        : null;
+    if (this.events.length > 0) await appendEvents(this.sql, this.now, this.events, notice);
+    else if (notice !== null) await this.sql.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, notice]);
     await appendAudit(this.sql, this.now, this.audits);
-    if (recipients.length > 0 || this.earliestDeadline !== null) {
-      await this.sql.query('SELECT pg_notify($1, $2)', [
-        NOTIFY_CHANNEL,
-        encodeNotice({ users: recipients, deadline: this.earliestDeadline }),
-      ]);
-    }
   }
 
   /** @internal */
@@ -105,37 +106,45 @@ export class UnitOfWork {
 }
 
 /**
- * Gives each user's events consecutive sequence numbers. The per-user head row is locked until commit,
- * so a user's events commit in sequence order and `Last-Event-ID` resumes without gaps. Heads are
- * locked in sorted order, so two transactions never wait on each other in a cycle.
+ * Gives each user's events consecutive sequence numbers and announces them, in one statement. The
+ * per-user head row is locked until commit, so a user's events commit in sequence order and
+ * `Last-Event-ID` resumes without gaps. Heads are locked in sorted order, so two transactions never wait
+ * on each other in a cycle. Each event's number is its user's new head, less the user's events after it.
  */
-async function appendEvents(sql: Sql, now: number, events: readonly PendingEvent[]): Promise<string[]> {
-  if (events.length === 0) return [];
+async function appendEvents(
+  sql: Sql,
+  now: number,
+  events: readonly PendingEvent[],
+  notice: string | null,
+): Promise<void> {
   const perUser = new Map<string, PendingEvent[]>();
   for (const event of events) {
     for (const userId of event.userIds) perUser.set(userId, [...(perUser.get(userId) ?? []), event]);
   }
   const users = [...perUser.keys()].sort();
-  const heads = await sql.query<{ user_id: string; seq: number }>(
-    `INSERT INTO event_heads (user_id, seq) SELECT * FROM unnest($1::text[], $2::bigint[])
-     ON CONFLICT (user_id) DO UPDATE SET seq = event_heads.seq + excluded.seq
-     RETURNING user_id, seq`,
-    [users, users.map((user) => perUser.get(user)?.length ?? 0)],
-  );
-  const columns: [string[], number[], string[], string[]] = [[], [], [], []];
-  for (const head of heads) {
-    const userEvents = perUser.get(head.user_id) ?? [];
-    userEvents.forEach((event, index) => {
-      columns[0].push(head.user_id);
-      columns[1].push(head.seq - userEvents.length + 1 + index);
-      columns[2].push(event.type);
-      columns[3].push(JSON.stringify(event.data));
+  const counts = users.map((user) => perUser.get(user)?.length ?? 0);
+  const rows: [string[], number[], string[], string[]] = [[], [], [], []];
+  for (const user of users) {
+    (perUser.get(user) ?? []).forEach((event, index) => {
+      rows[0].push(user);
+      rows[1].push(index + 1);
+      rows[2].push(event.type);
+      rows[3].push(JSON.stringify(event.data));
     });
   }
   await sql.query(
-    `INSERT INTO events (user_id, seq, type, data, created_at)
-     SELECT user_id, seq, type, data::jsonb, $5 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS t(user_id, seq, type, data)`,
-    [...columns, new Date(now)],
+    `WITH heads AS (
+       INSERT INTO event_heads (user_id, seq) SELECT * FROM unnest($1::text[], $2::bigint[])
+       ON CONFLICT (user_id) DO UPDATE SET seq = event_heads.seq + excluded.seq
+       RETURNING user_id, seq
+     ), appended AS (
+       INSERT INTO events (user_id, seq, type, data, created_at)
+       SELECT event.user_id, heads.seq - added.count + event.ordinal, event.type, event.data::jsonb, $7
+         FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[]) AS event(user_id, ordinal, type, data)
+         JOIN heads ON heads.user_id = event.user_id
+         JOIN unnest($1::text[], $2::bigint[]) AS added(user_id, count) ON added.user_id = event.user_id
+     )
+     SELECT CASE WHEN $9::text IS NULL THEN NULL ELSE pg_notify($8, $9) END`,
+    [users, counts, ...rows, new Date(now), NOTIFY_CHANNEL, notice],
   );
-  return users;
 }

@@ -202,6 +202,22 @@ export const grantListQuery = z.strictObject({
   cursor: shortText(200).optional(),
 });
 
+// Header schemas document the headers in /openapi.json; their values are checked where they are read,
+// so a bad one gets its own error code. Loose: every other header passes through untouched.
+export const idempotencyHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .describe('1 to 200 visible ASCII characters; the same key from the same user returns the first answer'),
+});
+
+export const eventStreamHeaders = z.looseObject({
+  'last-event-id': z
+    .string()
+    .optional()
+    .describe('the id of the last event received: the stream resumes after it'),
+});
+
 export const listOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), next: z.string().nullable() });
 
@@ -240,6 +256,40 @@ export const auditVerifyView = z.union([
 
 export const auditExportQuery = z.strictObject({ format: z.enum(['jsonl', 'csv']).default('jsonl') });
 
+export const seatPoolReportQuery = z.strictObject({
+  from: isoTime.optional().describe('start of the period (default: 7 days before `to`)'),
+  to: isoTime.optional().describe('end of the period (default: now); at most 366 days after `from`'),
+});
+
+export const seatPoolReport = z
+  .object({
+    resourceId: z.string(),
+    role: z.string(),
+    seats: z.int(),
+    peakInUse: z.int(),
+    averageInUse: z.number(),
+    seatHoursUsed: z.number(),
+    grants: z.int(),
+    people: z.int(),
+    queue: z.object({
+      requests: z.int(),
+      totalWaitSeconds: z.number(),
+      averageWaitSeconds: z.number(),
+      longestWaitSeconds: z.number(),
+    }),
+    alwaysAssigned: z
+      .object({ seats: z.int(), seatHours: z.number(), idleSeatHours: z.number() })
+      .describe('the same use under named seats held all the time by everyone who used the tool'),
+  })
+  .meta({ id: 'SeatPoolReport' });
+
+export const seatPoolReports = z.object({
+  from: isoTime,
+  to: isoTime,
+  items: z.array(seatPoolReport),
+});
+
+export type SeatPoolReportView = z.output<typeof seatPoolReport>;
 export type RequestView = z.output<typeof requestView>;
 export type GrantView = z.output<typeof grantView>;
 export type ResourceView = z.output<typeof resourceView>;

@@ -41,6 +41,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly accessOperations = new Counter({
+    name: 'timebox_access_operations_total',
+    help: 'Operations on access outside the service (provision, revoke), by outcome (done, failed).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly loginFailures = new Counter({
     name: 'timebox_login_failures_total',
     help: 'Refused sign-ins, by reason.',
@@ -55,6 +62,21 @@ export class Metrics {
   });
 
   constructor(sql: Sql) {
+    new Gauge({
+      name: 'timebox_access_backlog',
+      help: 'Access operations waiting to be carried out, and how many of those are failing (retrying).',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const [row] = await sql.query<{ waiting: number; failing: number }>(
+          `SELECT count(*) FILTER (WHERE due_at IS NOT NULL)::int AS waiting,
+                  count(*) FILTER (WHERE due_at IS NOT NULL AND last_error IS NOT NULL)::int AS failing
+             FROM access_tasks`,
+        );
+        this.set({ state: 'waiting' }, row?.waiting ?? 0);
+        this.set({ state: 'failing' }, row?.failing ?? 0);
+      },
+    });
     // Counted from the database at scrape time, so every instance reports the shared truth.
     new Gauge({
       name: 'timebox_active_grants',

@@ -39,7 +39,36 @@ export interface Resource {
   readonly name: string;
   readonly kind: string;
   readonly description: string;
+  /** The database a `postgres` resource hands out logins to; null for every other kind. */
+  readonly postgres: PostgresTarget | null;
   readonly roles: ReadonlyMap<string, Role>;
+}
+
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+
+export interface PostgresTarget {
+  /** postgres:// URL of a role that may create roles, read from the environment or a secret file. */
+  readonly adminUrl: string;
+  /** Where clients connect: the admin URL's host, port and database unless the policy says otherwise. */
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly sslmode: SslMode;
+  /** Live sessions each issued login may hold at once. */
+  readonly connectionLimit: number;
+  /** Every login Timebox creates is named `<rolePrefix><grant id>`; nothing else with it is ours. */
+  readonly rolePrefix: string;
+}
+
+export type TablePrivilege =
+  'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE' | 'REFERENCES' | 'TRIGGER';
+
+/** What a login issued for a role may do. */
+export interface PostgresRoleAccess {
+  /** Group roles the login joins, e.g. pg_read_all_data. */
+  readonly memberOf: readonly string[];
+  /** Privileges on every table of each schema (and USAGE on the schema). */
+  readonly schemas: ReadonlyMap<string, readonly TablePrivilege[]>;
 }
 
 export interface Role {
@@ -60,6 +89,8 @@ export interface Role {
   /** A request nobody decides within this time lapses. */
   readonly pendingTimeoutSeconds: number;
   readonly allowSelfApproval: boolean;
+  /** For roles of `postgres` resources: what the issued login may do. */
+  readonly postgres: PostgresRoleAccess | null;
 }
 
 export interface Approvers {

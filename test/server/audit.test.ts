@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH } from '../../server/audit/chain.js';
+import { verifyAudit } from '../../server/audit/log.js';
+import type { Database } from '../../server/db/database.js';
 import type { AuditEntryView, RequestView } from '../../server/http/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { startService, type RunningService } from '../support/service.js';
@@ -186,6 +188,38 @@ describe.each(DATABASES)('the audit log on %s', (kind) => {
     });
     await tamper('DELETE FROM audit_log WHERE seq = $1', [seq]);
     expect(await verify()).toEqual(before);
+  });
+
+  // PGlite has one connection: nothing can commit while the verification's transaction is open.
+  it.runIf(kind === 'postgres')('verifies one snapshot while other instances keep appending', async () => {
+    const { db } = running.service;
+    let appendedDuringVerification = false;
+    // Commits a new entry from another connection just before the verification reads the head.
+    const racing: Database = {
+      ...db,
+      transaction: (work) =>
+        db.transaction((sql) =>
+          work({
+            ...sql,
+            query: async (text, params) => {
+              if (!appendedDuringVerification && text.includes('FROM audit_head')) {
+                appendedDuringVerification = true;
+                const created = await running.api.post('/v1/requests', alice, {
+                  resourceId: 'sandbox',
+                  role: 'operator',
+                  durationSeconds: 60,
+                  reason: 'racing the verification',
+                });
+                expect(created.status).toBe(201);
+              }
+              return sql.query(text, params);
+            },
+          }),
+        ),
+    };
+    expect(await verifyAudit(racing)).toMatchObject({ ok: true });
+    expect(appendedDuringVerification).toBe(true);
+    expect(await verify()).toMatchObject({ ok: true });
   });
 
   it('exports the whole log as JSON Lines and CSV that verify outside the service', async () => {

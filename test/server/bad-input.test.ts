@@ -1156,6 +1156,10 @@ const cursors = {
   // Dates JavaScript parses but PostgreSQL does not.
   bareNumberDate: base64url(['1', UNKNOWN_REQUEST]),
   farFutureDate: base64url(['+275760-09-13T00:00:00.000Z', UNKNOWN_REQUEST]),
+  // PostgreSQL refuses year 0 (a 500 once) and reads 0001 as 2001.
+  yearZero: base64url(['0000-01-01T00:00:00.000Z', 'req_00000000000000000000']),
+  yearOne: base64url(['0001-01-01T00:00:00.000Z', 'req_00000000000000000000']),
+  beforeOurTime: base64url(['1969-12-31T23:59:59.999Z', 'grt_00000000000000000000']),
   nulId: base64url(['2030-01-07T09:00:00.000Z', 'req_\u0000']),
   tooLong: long(201),
 };

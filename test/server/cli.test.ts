@@ -1,7 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../server/auth/passwords.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
@@ -9,6 +11,8 @@ import { Api } from '../support/http.js';
 import { EventStream } from '../support/sse.js';
 
 const ROOT = new URL('../../', import.meta.url);
+// Resolved here, so the command also runs from a folder outside the repository (tsx's only export).
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 interface Cli {
   readonly child: ChildProcessWithoutNullStreams;
@@ -16,10 +20,22 @@ interface Cli {
   readonly exit: Promise<number | null>;
 }
 
-function runCli(args: string[], env: Record<string, string> = {}, input?: string): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', TIMEBOX_CONFIG: '', TIMEBOX_DEMO: '', TIMEBOX_PORT: '', ...env },
+function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+  cwd: URL | string = ROOT,
+): Cli {
+  const child = spawn(process.execPath, ['--import', TSX, new URL('server/cli.ts', ROOT).pathname, ...args], {
+    cwd,
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      TIMEBOX_CONFIG: '',
+      TIMEBOX_DEMO: '',
+      TIMEBOX_PORT: '',
+      ...env,
+    },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -102,10 +118,71 @@ describe('the server command', () => {
       'Policy file /nonexistent/timebox.yaml is invalid:\n  (top level): cannot read the file (ENOENT)',
     ],
     [['--demo', '--public-url', 'ftp://x'], '--public-url must be an http or https URL, not "ftp://x".'],
+    [
+      ['--demo', '--trust-proxy', 'everyone'],
+      '--trust-proxy takes the proxies\' addresses or CIDR ranges, comma-separated; not "everyone".',
+    ],
+    [['--demo', '--trust-proxy', '10.0.0.0/8,'], 'not "10.0.0.0/8,"'],
   ])('refuses %j with exit code 2 and says why', async (args, message) => {
     running = runCli(args);
     expect(await running.exit).toBe(2);
     expect(running.output()).toContain(message);
+  });
+
+  it('runs the demo, saying so, when no policy is named and the folder has none', async () => {
+    const emptyFolder = mkdtempSync(join(tmpdir(), 'timebox-cli-cwd-'));
+    try {
+      running = runCli(
+        ['--port', '0', '--data', join(dataDir, 'implied')],
+        { TIMEBOX_DEMO_PASSWORD: 'not-the-default' },
+        undefined,
+        emptyFolder,
+      );
+      const url = await listeningUrl(running);
+      expect(running.output()).toContain('no policy file');
+      expect(running.output()).toContain('running the demo organisation');
+      const api = new Api(url);
+      // TIMEBOX_DEMO_PASSWORD replaces "demo" for every demo user.
+      expect(
+        (await api.post('/v1/auth/login', undefined, { username: 'alice', password: 'demo' })).status,
+      ).toBe(401);
+      const login = await api.post<{ token: string }>('/v1/auth/login', undefined, {
+        username: 'alice',
+        password: 'not-the-default',
+      });
+      expect(login.status).toBe(200);
+      running.child.kill('SIGTERM');
+      expect(await running.exit).toBe(0);
+    } finally {
+      rmSync(emptyFolder, { recursive: true, force: true });
+    }
+  });
+
+  it('counts sign-in attempts per client address behind a trusted proxy', async () => {
+    running = runCli([
+      '--demo',
+      '--port',
+      '0',
+      '--data',
+      join(dataDir, 'proxy'),
+      '--trust-proxy',
+      '127.0.0.1',
+    ]);
+    const url = await listeningUrl(running);
+    const attempt = (address: string, username: string, password: string) =>
+      fetch(`${url}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+        body: JSON.stringify({ username, password }),
+      });
+    // The demo allows 30 failures a minute per address; each goes to a different account, so only the
+    // address limit can bite.
+    for (let index = 0; index < 30; index += 1) {
+      expect((await attempt('203.0.113.5', `nobody${index}`, 'wrong')).status).toBe(401);
+    }
+    expect((await attempt('203.0.113.5', 'alice', 'demo')).status).toBe(429);
+    // Another client behind the same proxy is not locked out with it.
+    expect((await attempt('203.0.113.6', 'alice', 'demo')).status).toBe(200);
   });
 
   it('refuses a DATABASE_URL that is not PostgreSQL', async () => {

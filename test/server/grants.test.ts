@@ -247,6 +247,36 @@ describe.each(DATABASES)('grants: extensions, relinquish, seats and lists over H
       });
     });
 
+    it('never brings back a grant that is past its expiry but not yet recorded as ended', async () => {
+      const { api, clock } = running;
+      const start = clock.now();
+      const original = await prodReadGrant(60);
+      const asked = await api.post<RequestView>(`/v1/grants/${original.id}/extend`, alice, {
+        durationSeconds: 600,
+        reason: 'a little longer',
+      });
+      expect(asked.status).toBe(202);
+      const other = await sandboxGrant(alice, 60);
+      // The expiry engine is held back, so both grants sit past their expiry while still marked active.
+      await running.service.scheduler.stop();
+      clock.advance(61 * SECOND);
+
+      const late = await api.post<ErrorBody>(`/v1/requests/${asked.body.id}/approve`, bob, {});
+      expect(late.status).toBe(409);
+      expect(late.body.error.code).toBe('illegal_transition');
+      expect(late.body.error.message).toContain('has ended');
+      expect(await getRequest(alice, asked.body.id)).toMatchObject({ status: 'pending' });
+      expect(await grant(alice, original.id)).toMatchObject({
+        status: 'active',
+        expiresAt: iso(start + 60 * SECOND),
+      });
+      expect((await api.get<ErrorBody>(`/v1/grants/${original.id}/credential`, alice)).status).toBe(410);
+
+      // Relinquishing it now records what really happened: it expired.
+      const ended = await relinquish(alice, other.id);
+      expect(ended).toMatchObject({ status: 'expired', endReason: 'expired' });
+    });
+
     it('refuses an extension past the role’s maximum with extension_exceeds_maximum', async () => {
       const { api, clock } = running;
       const start = clock.now();

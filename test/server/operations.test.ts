@@ -86,13 +86,33 @@ describe.each(DATABASES)('operations endpoints on %s', (kind) => {
         'GET /v1/audit',
         'GET /v1/audit/verify',
         'GET /v1/audit/export',
+        'GET /v1/seat-pools/utilization',
         'GET /.well-known/jwks.json',
         'GET /healthz',
         'GET /metrics',
       ].sort(),
     );
+    // The headers the contract relies on are documented where they apply.
+    const headersOf = (path: string, method: string): unknown[] =>
+      (
+        (body.paths[path]?.[method] as { parameters?: { in: string; name: string }[] } | undefined)
+          ?.parameters ?? []
+      )
+        .filter((parameter) => parameter.in === 'header')
+        .map((parameter) => parameter.name);
+    expect(headersOf('/v1/requests', 'post')).toEqual(['idempotency-key']);
+    expect(headersOf('/v1/grants/{id}/extend', 'post')).toEqual(['idempotency-key']);
+    expect(headersOf('/v1/events', 'get')).toEqual(['last-event-id']);
     expect(Object.keys(body.components.schemas)).toEqual(
-      expect.arrayContaining(['Request', 'Grant', 'Resource', 'Error', 'Credential', 'AuditEntry']),
+      expect.arrayContaining([
+        'Request',
+        'Grant',
+        'Resource',
+        'Error',
+        'Credential',
+        'AuditEntry',
+        'SeatPoolReport',
+      ]),
     );
   });
 

@@ -58,6 +58,7 @@ function makeRole(overrides: Partial<Role> = {}): Role {
     seats: null,
     pendingTimeoutSeconds: 3600,
     allowSelfApproval: false,
+    postgres: null,
     ...overrides,
   };
 }
@@ -78,7 +79,14 @@ function makePolicy(memberships: readonly (readonly string[])[], role: Role): Po
     resources: new Map([
       [
         'res',
-        { id: 'res', name: 'Resource', kind: 'database', description: '', roles: new Map([['role', role]]) },
+        {
+          id: 'res',
+          name: 'Resource',
+          kind: 'database',
+          description: '',
+          postgres: null,
+          roles: new Map([['role', role]]),
+        },
       ],
     ]),
   };

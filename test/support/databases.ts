@@ -24,6 +24,12 @@ export function postgresAvailable(): boolean {
   return adminUrl !== '';
 }
 
+/** TEST_DATABASE_URL: a PostgreSQL server the suites may create databases and roles on. */
+export function postgresServerUrl(): string {
+  if (adminUrl === '') throw new Error('TEST_DATABASE_URL is not set');
+  return adminUrl;
+}
+
 export interface TestDatabase {
   /** null for PGlite in memory. */
   readonly url: string | null;

@@ -34,6 +34,18 @@ export interface StartOptions {
   readonly heartbeatMs?: number;
 }
 
+/**
+ * Waits until the scheduler and the access operations it started are done, including the work that
+ * their outcomes make due at once (a due timer fires on the next turn of the event loop).
+ */
+export async function settle(service: TimeboxService): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    await service.scheduler.settled();
+    await service.access.settled();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Starts the real service on a free port over a fresh database, with a manual clock. */
 export async function startService(options: StartOptions): Promise<RunningService> {
   const clock = options.clock ?? new ManualClock();
@@ -54,7 +66,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     clock,
     async advance(ms) {
       clock.advance(ms);
-      await service.scheduler.settled();
+      await settle(service);
     },
     async stop() {
       await service.close();

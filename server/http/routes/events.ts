@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { badRequest } from '../../lib/errors.js';
 import { SERVICE_TIME_HEADER } from '../../lib/service-time.js';
 import { actorOf, type RouteContext } from '../context.js';
-import { errorBody } from '../schemas.js';
+import { errorBody, eventStreamHeaders } from '../schemas.js';
 
 function lastEventIdOf(header: string | string[] | undefined): number | null {
   if (header === undefined) return null;
@@ -23,6 +23,7 @@ export const eventRoutes =
           tags: ['events'],
           summary:
             'Server-Sent Events for the caller; resume with Last-Event-ID; a heartbeat comment every 15 s',
+          headers: eventStreamHeaders,
           response: {
             200: z
               .string()

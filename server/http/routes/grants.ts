@@ -10,6 +10,7 @@ import {
   listOf,
   requestView,
   revokeBody,
+  idempotencyHeaders,
 } from '../schemas.js';
 
 const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody } as const;
@@ -66,6 +67,7 @@ export const grantRoutes =
           tags: ['grants'],
           summary: 'More time: 200 Grant when the policy extends at once, 202 Request when it needs approval',
           params: idParams,
+          headers: idempotencyHeaders,
           body: extendBody,
           response: { 200: grantView, 202: requestView, ...refusals, 422: errorBody },
         },

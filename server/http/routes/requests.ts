@@ -10,6 +10,7 @@ import {
   listOf,
   requestListQuery,
   requestView,
+  idempotencyHeaders,
 } from '../schemas.js';
 
 const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody } as const;
@@ -23,6 +24,7 @@ export const requestRoutes =
         schema: {
           tags: ['requests'],
           summary: 'Ask for access; an Idempotency-Key makes a retry return the first answer',
+          headers: idempotencyHeaders,
           body: createRequestBody,
           response: { 201: requestView, ...refusals, 422: errorBody },
         },

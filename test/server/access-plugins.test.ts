@@ -1,0 +1,225 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { createService, type TimeboxService } from '../../server/app.js';
+import type {
+  AccessOutcome,
+  AccessProvisioner,
+  AccessTarget,
+  CredentialIssuer,
+} from '../../server/credentials/issuer.js';
+import type { GrantRecord } from '../../server/domain/records.js';
+import type { AuditEntryView, GrantView, RequestView } from '../../server/http/schemas.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
+import { Api } from '../support/http.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { demoOrganisation, settle } from '../support/service.js';
+
+/** A seat in an outside tool, kept in memory; each call can be held back or made to fail. */
+class FakeSeats implements CredentialIssuer, AccessProvisioner {
+  readonly kind = 'seat';
+  readonly access: AccessProvisioner = this;
+  readonly seats = new Map<string, Date>();
+  readonly calls: string[] = [];
+  failing = false;
+  private held: (() => void) | null = null;
+  private holdNext = false;
+
+  /** The next provision waits until `release` is called. */
+  holdNextProvision(): void {
+    this.holdNext = true;
+  }
+
+  release(): void {
+    this.held?.();
+    this.held = null;
+  }
+
+  async provision(target: AccessTarget): Promise<AccessOutcome> {
+    this.calls.push(`provision ${target.grantId}`);
+    if (this.holdNext) {
+      this.holdNext = false;
+      await new Promise<void>((resolve) => {
+        this.held = resolve;
+      });
+    }
+    if (this.failing) throw new Error('the licence server does not answer');
+    this.seats.set(target.grantId, target.expiresAt);
+    return { seat: target.grantId };
+  }
+
+  async revoke(target: Pick<AccessTarget, 'grantId'>): Promise<AccessOutcome> {
+    this.calls.push(`revoke ${target.grantId}`);
+    if (this.failing) throw new Error('the licence server does not answer');
+    const existed = this.seats.delete(target.grantId);
+    return { existed };
+  }
+
+  async issue(grant: GrantRecord): Promise<Record<string, unknown>> {
+    return { licenceKey: `key-for-${grant.id}` };
+  }
+
+  async provisionedGrantIds(): Promise<string[]> {
+    if (this.failing) throw new Error('the licence server does not answer');
+    return [...this.seats.keys()];
+  }
+
+  async close(): Promise<void> {
+    this.calls.push('close');
+  }
+}
+
+describe.each(DATABASES)('issuer plugins that make access outside the service, on %s', (kind) => {
+  let service: TimeboxService | null = null;
+  let database: TestDatabase | null = null;
+
+  afterEach(async () => {
+    await service?.close();
+    await database?.drop();
+    service = null;
+    database = null;
+  });
+
+  /** Starts the service; `dataDir` keeps PGlite's data across a restart (PostgreSQL keeps its own). */
+  async function start(seats: FakeSeats, clock: ManualClock, reuse?: TestDatabase, dataDir?: string) {
+    database = reuse ?? (await createTestDatabase(kind));
+    service = await createService({
+      policy: await demoOrganisation(),
+      databaseUrl: database.url,
+      dataDir: dataDir ?? null,
+      clock,
+      logger: false,
+      // The demo's CAD Studio is of kind "license": this plugin now hands out its seats.
+      issuers: new Map([['license', () => seats]]),
+    });
+    const running = service;
+    const api = new Api(await running.listen(0, '127.0.0.1'));
+    await settle(running);
+    return { api, running };
+  }
+
+  async function seatGrant(api: Api, token: string): Promise<GrantView> {
+    const created = await api.post<RequestView>('/v1/requests', token, {
+      resourceId: 'design-suite',
+      role: 'seat',
+      durationSeconds: 60,
+      reason: '',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    return (await api.get<GrantView>(`/v1/grants/${created.body.grantId ?? ''}`, token)).body;
+  }
+
+  async function auditActions(api: Api): Promise<AuditEntryView[]> {
+    const admin = await api.login('admin');
+    return (await api.get<{ items: AuditEntryView[] }>('/v1/audit?limit=1000', admin)).body.items;
+  }
+
+  it('provisions at activation, hands out its credential, and revokes when the grant ends', async () => {
+    const seats = new FakeSeats();
+    const clock = new ManualClock();
+    const { api, running } = await start(seats, clock);
+    const alice = await api.login('alice');
+    const grant = await seatGrant(api, alice);
+    await settle(running);
+    expect(seats.seats.get(grant.id)?.toISOString()).toBe(grant.expiresAt);
+
+    const credential = await api.get<{ kind: string; secret: unknown }>(
+      `/v1/grants/${grant.id}/credential`,
+      alice,
+    );
+    expect(credential.body).toMatchObject({ kind: 'seat', secret: { licenceKey: `key-for-${grant.id}` } });
+    // Other kinds keep the built-in signed token.
+    const sandbox = await api.post<RequestView>('/v1/requests', alice, {
+      resourceId: 'sandbox',
+      role: 'operator',
+      durationSeconds: 60,
+      reason: '',
+    });
+    const token = await api.get<{ kind: string }>(
+      `/v1/grants/${sandbox.body.grantId ?? ''}/credential`,
+      alice,
+    );
+    expect(token.body.kind).toBe('token');
+
+    clock.advance(60_000);
+    await settle(running);
+    expect(seats.seats.has(grant.id)).toBe(false);
+    expect(seats.calls).toEqual([`provision ${grant.id}`, `revoke ${grant.id}`]);
+    const actions = (await auditActions(api)).map((entry) => entry.action);
+    expect(actions).toEqual(expect.arrayContaining(['access.provisioned', 'access.revoked']));
+  });
+
+  it('revokes again when a provisioning finishes after its grant ended', async () => {
+    const seats = new FakeSeats();
+    const clock = new ManualClock();
+    const { api, running } = await start(seats, clock);
+    const alice = await api.login('alice');
+    seats.holdNextProvision();
+    const grant = await seatGrant(api, alice);
+    // The grant ends while its seat is still being made: the revocation runs and finds nothing...
+    expect((await api.post(`/v1/grants/${grant.id}/revoke`, alice, {})).status).toBe(200);
+    // (settle() would wait for the held provisioning too.)
+    const deadline = Date.now() + 10_000;
+    while (!seats.calls.includes(`revoke ${grant.id}`) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(seats.calls).toEqual([`provision ${grant.id}`, `revoke ${grant.id}`]);
+    // ...then the provisioning completes and makes the seat: it is revoked once more.
+    seats.release();
+    await settle(running);
+    expect(seats.calls).toEqual([`provision ${grant.id}`, `revoke ${grant.id}`, `revoke ${grant.id}`]);
+    expect(seats.seats.size).toBe(0);
+  });
+
+  it('retries with backoff while the outside system fails, audits the streak once, and catches up', async () => {
+    const seats = new FakeSeats();
+    const clock = new ManualClock();
+    const { api, running } = await start(seats, clock);
+    const alice = await api.login('alice');
+    seats.failing = true;
+    const grant = await seatGrant(api, alice);
+    await settle(running);
+    for (const wait of [1000, 2000, 4000]) {
+      clock.advance(wait);
+      await settle(running);
+    }
+    expect(seats.calls.filter((call) => call.startsWith('provision'))).toHaveLength(4);
+    const failures = (await auditActions(api)).filter((entry) => entry.action === 'access.failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.data).toMatchObject({
+      operation: 'provision',
+      error: 'the licence server does not answer',
+    });
+
+    seats.failing = false;
+    clock.advance(8000);
+    await settle(running);
+    expect(seats.seats.has(grant.id)).toBe(true);
+    const provisioned = (await auditActions(api)).find((entry) => entry.action === 'access.provisioned');
+    expect(provisioned?.data.attempts).toBe(5);
+    expect(provisioned?.data.failingSince).toBe(new Date(clock.now() - 15_000).toISOString());
+  });
+
+  it('at start, revokes access without an active grant and restores access an active grant lost', async () => {
+    const seats = new FakeSeats();
+    const clock = new ManualClock();
+    const dataDir = mkdtempSync(join(tmpdir(), 'timebox-plugins-'));
+    onTestFinished(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const first = await start(seats, clock, undefined, dataDir);
+    const alice = await first.api.login('alice');
+    const grant = await seatGrant(first.api, alice);
+    await settle(first.running);
+    const kept = database;
+    await first.running.close();
+    service = null;
+
+    // While the service is away, the outside system loses the grant's seat and grows a stranger.
+    seats.seats.delete(grant.id);
+    seats.seats.set('grt_0000000000000000000s', new Date(clock.now()));
+    await start(seats, clock, kept ?? undefined, dataDir);
+    expect([...seats.seats.keys()], seats.calls.join('\n')).toEqual([grant.id]);
+  });
+});
