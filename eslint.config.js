@@ -28,6 +28,35 @@ export default tseslint.config(
     },
   },
   {
+    // The desktop core runs in plain Node (its tests run it there): Electron and its native or
+    // Electron-bound packages belong in the adapters (main/electron, main/adapters), never here.
+    files: ['main/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'main/core never imports Electron; put it in an adapter (main/electron).',
+            },
+            {
+              name: 'electron-store',
+              message: 'main/core takes a SettingsStore; electron-store lives in main/electron.',
+            },
+            { name: 'keytar', message: 'main/core takes a Keychain; keytar lives in main/adapters.' },
+          ],
+          patterns: [
+            {
+              group: ['electron/*'],
+              message: 'main/core never imports Electron; put it in an adapter (main/electron).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The renderer's components and hooks: the rules of hooks, and the React Compiler's checks.
     files: ['renderer/**/*.{ts,tsx}'],
     extends: [reactHooks.configs.flat['recommended-latest']],

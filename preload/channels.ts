@@ -14,7 +14,10 @@ export const INVOKE_METHODS = [
   'extendGrant',
   'relinquishGrant',
   'copyCredential',
+  'copyConnectionUri',
+  'openPsql',
   'revealCredential',
+  'seatPoolUtilization',
   'updateSettings',
   'openExternal',
 ] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GrantView, RequestView, ResourceView } from '../server/http/schemas.js';
+import type { GrantView, RequestView, ResourceView, SeatPoolReportView } from '../server/http/schemas.js';
 import type { InvokeMethod } from './channels.js';
 
 /**
@@ -25,6 +25,11 @@ export interface GrantState extends GrantView {
   readonly credential: CredentialState;
   /** Why the credential could not be fetched or stored, when it could not. */
   readonly credentialError: string | null;
+  /**
+   * The kind of the credential in the keychain (`postgres` for a database login, which offers Copy
+   * connection URI and Open psql), never anything of its secret; null while none is stored.
+   */
+  readonly credentialKind: string | null;
 }
 
 export type SessionStatus = 'signed-out' | 'signing-in' | 'signed-in' | 'expired';
@@ -102,6 +107,14 @@ const seconds = z
   .positive()
   .max(366 * 86_400);
 const none = z.strictObject({});
+/** The periods the seat-pool report offers, each ending now. */
+export const SEAT_POOL_PERIODS = ['24h', '7d', '30d'] as const;
+export type SeatPoolPeriod = (typeof SEAT_POOL_PERIODS)[number];
+/**
+ * Made once per dialog (one intent to ask), sent as the Idempotency-Key header: a click repeated after a
+ * lost answer gets the first answer, never a second request.
+ */
+const idempotencyKey = z.uuid({ error: 'expected a UUID made once per dialog' });
 
 export const invokeArgs = {
   /** The renderer has subscribed: main sends the snapshot now. */
@@ -129,16 +142,25 @@ export const invokeArgs = {
     durationSeconds: seconds,
     reason: text(1000),
     ticket: text(200).optional(),
+    idempotencyKey,
   }),
   approve: z.strictObject({ requestId, comment: text(1000).optional() }),
   deny: z.strictObject({ requestId, comment: text(1000).min(1) }),
   cancelRequest: z.strictObject({ requestId }),
-  extendGrant: z.strictObject({ grantId, durationSeconds: seconds, reason: text(1000) }),
+  extendGrant: z.strictObject({ grantId, durationSeconds: seconds, reason: text(1000), idempotencyKey }),
   relinquishGrant: z.strictObject({ grantId }),
-  /** Copies the credential to the clipboard in main; cleared after 30 s if unchanged. */
-  copyCredential: z.strictObject({ grantId, part: z.enum(['secret', 'uri']).default('secret') }),
+  /** Copies the credential (its token or password) to the clipboard in main; cleared after 30 s if unchanged. */
+  copyCredential: z.strictObject({ grantId }),
+  /** Copies a database login's connection URI the same way; refused for any other credential. */
+  copyConnectionUri: z.strictObject({ grantId }),
+  /** Opens a terminal running psql with the login in its environment (never on a command line). */
+  openPsql: z.strictObject({ grantId }),
   /** The one way a secret reaches the renderer: the user asked to see it. */
   revealCredential: z.strictObject({ grantId }),
+  /** How each licence seat pool was used over the period ending now (administrators). */
+  seatPoolUtilization: z.strictObject({
+    period: z.enum(SEAT_POOL_PERIODS, { error: 'expected 24h, 7d or 30d' }),
+  }),
   updateSettings: z.strictObject({
     serviceUrl: z
       .url({ protocol: /^https?$/ })
@@ -154,6 +176,13 @@ export const invokeArgs = {
 
 export type SignInOutcome =
   { readonly status: 'signed-in'; readonly user: UserView } | { readonly status: 'otp-required' };
+
+/** The service's seat-pool report: the period it covers, and each pool's use over it. */
+export interface SeatPoolUtilization {
+  readonly from: string;
+  readonly to: string;
+  readonly items: readonly SeatPoolReportView[];
+}
 
 export type ExtendOutcome =
   | { readonly kind: 'extended'; readonly grant: GrantView }
@@ -171,11 +200,14 @@ export interface InvokeResults {
   extendGrant: ExtendOutcome;
   relinquishGrant: GrantView;
   copyCredential: { readonly clearsAt: number };
+  copyConnectionUri: { readonly clearsAt: number };
+  openPsql: null;
   revealCredential: {
     readonly kind: string;
     readonly secret: Readonly<Record<string, unknown>>;
     readonly expiresAt: string;
   };
+  seatPoolUtilization: SeatPoolUtilization;
   updateSettings: Settings;
   openExternal: null;
 }

@@ -36,6 +36,11 @@ export class ClockOffsetEstimator {
     this.samples += 1;
   }
 
+  /** Whether any answer has been measured since the start or the last reset. */
+  get known(): boolean {
+    return this.samples > 0;
+  }
+
   /** Service time minus local time, in ms; 0 before any answer. */
   get offsetMs(): number {
     return this.samples === 0 ? 0 : Math.round((this.low + this.high) / 2);

@@ -2,8 +2,11 @@ import type { DesktopClock } from './clock.js';
 
 export interface TrackedGrant {
   readonly grantId: string;
-  /** On the service's clock, ms. */
-  readonly startsAt: number;
+  /**
+   * On the service's clock, ms. null for a credential known only from the vault index (no grant loaded
+   * yet, or no session): its expiry is watched, and there is nothing to remind of.
+   */
+  readonly startsAt: number | null;
   readonly expiresAt: number;
 }
 
@@ -126,7 +129,8 @@ export class DeadlineScheduler {
           },
         });
       }
-      if (expiresLocal <= now) continue; // ended: no reminders for it
+      // Ended, or known from the index alone: no reminders for it.
+      if (expiresLocal <= now || grant.startsAt === null) continue;
       const length = grant.expiresAt - grant.startsAt;
       const reminders = this.leadsSeconds
         .filter((lead) => lead * 1000 < length)

@@ -26,7 +26,7 @@ export const SESSION_ENDED_CODES = new Set([
   'missing_token',
 ]);
 
-export function isSessionEnded(error: unknown): boolean {
+export function isSessionEnded(error: unknown): error is ServiceError {
   return error instanceof ServiceError && error.status === 401 && SESSION_ENDED_CODES.has(error.code);
 }
 

@@ -5,12 +5,13 @@ import {
   listOf,
   requestView,
   resourceView,
+  seatPoolReports,
   userView,
   type GrantView,
   type RequestView,
   type ResourceView,
 } from '../../server/http/schemas.js';
-import type { UserView } from '../../preload/contract.js';
+import type { SeatPoolUtilization, UserView } from '../../preload/contract.js';
 import type { ClockOffsetEstimator } from './clock-offset.js';
 import type { DesktopClock } from './clock.js';
 import { ServiceError } from './errors.js';
@@ -169,6 +170,12 @@ export class GrantClient {
 
   credential(grantId: string): Promise<z.output<typeof credentialView>> {
     return this.get(`/v1/grants/${encodeURIComponent(grantId)}/credential`, credentialView);
+  }
+
+  /** How each seat pool was used between `from` and `to` (ISO times); administrators only. */
+  seatPoolUtilization(from: string, to: string): Promise<SeatPoolUtilization> {
+    const query = new URLSearchParams({ from, to });
+    return this.get(`/v1/seat-pools/utilization?${query.toString()}`, seatPoolReports);
   }
 
   /** The event stream's URL and headers, for LiveEvents (which reads the body itself). */

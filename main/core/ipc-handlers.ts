@@ -38,6 +38,24 @@ export const CLIPBOARD_CLEAR_MS = 30_000;
 export function createHandlers<Caller>(deps: HandlerDeps<Caller>): Handlers<Caller> {
   const { core } = deps;
   let clearClipboard: (() => void) | null = null;
+  /** Puts a secret on the clipboard, and takes it off again after CLIPBOARD_CLEAR_MS if it is still there. */
+  const copyForAWhile = async (value: string): Promise<{ clearsAt: number }> => {
+    await deps.clipboard.writeText(value);
+    clearClipboard?.();
+    clearClipboard = deps.clock.setTimer(() => {
+      clearClipboard = null;
+      // Only our secret is cleared: if the user copied something else since, it stays.
+      void (async () => {
+        if ((await deps.clipboard.readText()) === value) await deps.clipboard.writeText('');
+      })().catch((error: unknown) => {
+        deps.log.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'could not clear the clipboard',
+        );
+      });
+    }, CLIPBOARD_CLEAR_MS);
+    return { clearsAt: deps.clock.now() + CLIPBOARD_CLEAR_MS };
+  };
   return {
     rendererReady: async (_args, caller) => {
       deps.rendererReady(caller);
@@ -58,37 +76,24 @@ export function createHandlers<Caller>(deps: HandlerDeps<Caller>): Handlers<Call
     cancelRequest: (args) => core.cancelRequest(args),
     extendGrant: (args) => core.extendGrant(args),
     relinquishGrant: (args) => core.relinquishGrant(args),
-    copyCredential: async ({ grantId, part }) => {
-      const credential = await core.credential(grantId);
-      const value =
-        part === 'uri' ? credential.secret.uri : (credential.secret.token ?? credential.secret.password);
-      if (typeof value !== 'string') {
-        throw new UserError(
-          'nothing_to_copy',
-          part === 'uri' ? 'This credential has no connection URI.' : 'This credential has nothing to copy.',
-        );
-      }
-      await deps.clipboard.writeText(value);
-      clearClipboard?.();
-      clearClipboard = deps.clock.setTimer(() => {
-        clearClipboard = null;
-        // Only our secret is cleared: if the user copied something else since, it stays.
-        void (async () => {
-          if ((await deps.clipboard.readText()) === value) await deps.clipboard.writeText('');
-        })().catch((error: unknown) => {
-          deps.log.warn(
-            { error: error instanceof Error ? error.message : String(error) },
-            'could not clear the clipboard',
-          );
-        });
-      }, CLIPBOARD_CLEAR_MS);
-      return { clearsAt: deps.clock.now() + CLIPBOARD_CLEAR_MS };
+    copyCredential: async ({ grantId }) => {
+      const { secret } = await core.credential(grantId);
+      const value = secret.token ?? secret.password;
+      if (typeof value !== 'string')
+        throw new UserError('nothing_to_copy', 'This credential has nothing to copy.');
+      return copyForAWhile(value);
+    },
+    copyConnectionUri: async ({ grantId }) => copyForAWhile(await core.connectionUri(grantId)),
+    openPsql: async ({ grantId }) => {
+      await core.openPsql(grantId);
+      return null;
     },
     revealCredential: async ({ grantId }) => {
       const credential = await core.credential(grantId);
       deps.log.info({ grantId }, 'credential revealed to the window at the user’s request');
       return { kind: credential.kind, secret: credential.secret, expiresAt: credential.expiresAt };
     },
+    seatPoolUtilization: ({ period }) => core.seatPoolUtilization(period),
     updateSettings: (args) => core.updateSettings(args),
     openExternal: async ({ url }) => {
       const host = new URL(url).host;

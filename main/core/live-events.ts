@@ -1,7 +1,9 @@
 import { createParser } from 'eventsource-parser';
 import type { ConnectionStatus } from '../../preload/contract.js';
+import { errorBody } from '../../server/http/schemas.js';
 import type { ClockOffsetEstimator } from './clock-offset.js';
 import type { DesktopClock } from './clock.js';
+import { parseJson } from './core-context.js';
 import { isSessionEnded, ServiceError } from './errors.js';
 import type { GrantClient } from './grant-client.js';
 
@@ -11,12 +13,13 @@ export interface LiveEventsOptions {
   readonly clock: DesktopClock;
   readonly offset: ClockOffsetEstimator;
   readonly random: () => number;
-  /** One event from the stream, in order. */
-  readonly onEvent: (type: string, data: unknown) => void;
+  /** One event from the stream, in order: its type and its data as sent (the receiver checks it). */
+  readonly onEvent: (type: string, data: string) => void;
   readonly onStatus: (status: ConnectionStatus, retryAt: number | null, message: string | null) => void;
   /** Load everything afresh: on every (re)connect, and on every poll while the stream is away. */
   readonly resync: () => Promise<void>;
-  readonly onSessionEnded: () => void;
+  /** The service no longer takes the token; `code` is its reason (token_expired, token_revoked…) when it gave one. */
+  readonly onSessionEnded: (code: string | null) => void;
   /** Any sign of life from the stream (an event or a heartbeat). */
   readonly onAlive?: () => void;
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
@@ -87,7 +90,7 @@ export class LiveEvents {
       this.options.offset.observe(sentAt, this.options.clock.now(), response.headers);
       if (response.status === 401) {
         this.running = false;
-        this.options.onSessionEnded();
+        this.options.onSessionEnded(await errorCodeOf(response));
         return;
       }
       if (!response.ok || !response.body)
@@ -110,7 +113,7 @@ export class LiveEvents {
       if (!this.running) return;
       if (isSessionEnded(error)) {
         this.running = false;
-        this.options.onSessionEnded();
+        this.options.onSessionEnded(error.code);
         return;
       }
       this.scheduleReconnect(error);
@@ -125,13 +128,7 @@ export class LiveEvents {
     const parser = createParser({
       onEvent: (event) => {
         if (event.id !== undefined) this.lastEventId = event.id;
-        let data: unknown;
-        try {
-          data = JSON.parse(event.data);
-        } catch {
-          return; // not ours to understand; the next resync covers it
-        }
-        if (event.event) this.options.onEvent(event.event, data);
+        if (event.event) this.options.onEvent(event.event, event.data);
       },
     });
     const reader = body.pipeThrough(new TextDecoderStream()).getReader();
@@ -192,7 +189,7 @@ export class LiveEvents {
           (error: unknown) => {
             if (isSessionEnded(error)) {
               this.stop();
-              this.options.onSessionEnded();
+              this.options.onSessionEnded(error.code);
               return;
             }
             if (this.cancelPoll)
@@ -220,4 +217,10 @@ export class LiveEvents {
     const due = [this.reconnectAt, this.pollAt].filter((at): at is number => at !== null);
     return due.length === 0 ? null : Math.min(...due);
   }
+}
+
+/** The error code in a refusal's body ({"error": {"code": …}}), or null when it carries none. */
+async function errorCodeOf(response: Response): Promise<string | null> {
+  const body = errorBody.safeParse(parseJson(await response.text().catch(() => '')));
+  return body.success ? body.data.error.code : null;
 }

@@ -1,3 +1,4 @@
+import type { GrantState } from '../../preload/contract.js';
 import type { GrantView, RequestView, ResourceView } from '../../server/http/schemas.js';
 import { formatDuration } from '../../server/lib/duration.js';
 import type { Notice } from './notifications.js';
@@ -94,12 +95,20 @@ export function requestChanged(
   }
 }
 
-export function activated(context: NoticeContext, grant: GrantView): Notice {
+/** Said once the credential's fetch has settled, so that it says where the credential is. */
+export function activated(context: NoticeContext, grant: GrantState): Notice {
+  const until = `Until ${endsAt(context, grant.expiresAt)}.`;
+  const where =
+    grant.credential === 'stored'
+      ? ' The credential is in your keychain.'
+      : grant.credential === 'failed'
+        ? ` Its credential is not in your keychain: ${grant.credentialError ?? 'it could not be fetched.'}`
+        : '';
   return {
     key: `activated:${grant.id}`,
     kind: 'activated',
     title: `Access granted: ${what(context, grant)}`,
-    body: `Until ${endsAt(context, grant.expiresAt)}. The credential is in your keychain.`,
+    body: `${until}${where}`,
     target: { view: 'access', grantId: grant.id },
   };
 }
@@ -120,9 +129,17 @@ export function expiring(
   };
 }
 
+/** What became of an ended grant's keychain copy. */
+export type CredentialRemoval =
+  | { readonly outcome: 'removed' }
+  /** Nothing was stored (no keychain, or the fetch never succeeded). */
+  | { readonly outcome: 'none' }
+  | { readonly outcome: 'failed'; readonly message: string };
+
 export function ended(
   context: NoticeContext,
   grant: Pick<GrantView, 'id' | 'resourceId' | 'role' | 'endReason' | 'expiresAt'>,
+  removal: CredentialRemoval,
 ): Notice {
   const why =
     grant.endReason === 'relinquished'
@@ -130,11 +147,22 @@ export function ended(
       : grant.endReason === 'revoked'
         ? 'An administrator revoked it.'
         : `It expired at ${endsAt(context, grant.expiresAt)}.`;
-  return {
+  const base = {
+    // One key whatever became of the credential: the service's grant.ended, arriving later, is the same news.
     key: `ended:${grant.id}`,
-    kind: 'ended',
     title: `Access ended: ${what(context, grant)}`,
-    body: `${why} Its credential was removed from your keychain.`,
     target: { view: 'access', grantId: grant.id },
-  };
+  } as const;
+  switch (removal.outcome) {
+    case 'removed':
+      return { ...base, kind: 'ended', body: `${why} Its credential was removed from your keychain.` };
+    case 'none':
+      return { ...base, kind: 'ended', body: why };
+    case 'failed':
+      return {
+        ...base,
+        kind: 'credential-kept',
+        body: `${why} Its credential could not be removed from your keychain: ${removal.message} Timebox tries again the next time it syncs or starts.`,
+      };
+  }
 }

@@ -9,6 +9,8 @@ export type NoticeKind =
   | 'extended'
   | 'expiring'
   | 'ended'
+  /** A grant ended and its credential could not be removed from the keychain. */
+  | 'credential-kept'
   | 'session-ended';
 
 export interface Notice {
@@ -47,9 +49,11 @@ const SUMMARIES: Readonly<
     body: 'You will be told when each one starts.',
     target: { view: 'access' },
   }),
+  // Summaries say only what holds for every notice they stand for: whether a credential reached the
+  // keychain, or left it, is each notice's own news.
   activated: (count) => ({
     title: `${count} grants are active`,
-    body: 'Their credentials are in your keychain.',
+    body: 'See them in My access.',
     target: { view: 'access' },
   }),
   extended: (count) => ({
@@ -64,7 +68,12 @@ const SUMMARIES: Readonly<
   }),
   ended: (count) => ({
     title: `${count} grants have ended`,
-    body: 'Their credentials were removed from your keychain.',
+    body: 'None of their credentials is left in your keychain.',
+    target: { view: 'access' },
+  }),
+  'credential-kept': (count) => ({
+    title: `${count} ended grants left credentials in your keychain`,
+    body: 'Timebox could not remove them; it tries again the next time it syncs or starts.',
     target: { view: 'access' },
   }),
   'session-ended': () => ({
@@ -76,15 +85,22 @@ const SUMMARIES: Readonly<
 
 const REMEMBERED_KEYS = 1000;
 
+interface BurstWindow {
+  readonly cancel: () => void;
+  /** Notices of the kind that arrived while the window was open, for its summary. */
+  readonly held: Notice[];
+}
+
 /**
- * Decides what reaches the desktop: each event once (by key), bursts coalesced within a short window
- * into one summary per kind, nothing while do-not-disturb is on (the notice is still recorded for the
- * app to show). A click opens the notice's view.
+ * Decides what reaches the desktop: each event once (by key), nothing while do-not-disturb is on (the
+ * notice is still recorded for the app to show), and bursts coalesced. The first notice of a kind goes
+ * out at once, so the news is never late; it opens a short window in which more of that kind are held
+ * and then sent as one summary (or as themselves, if only one came), and a window that sent something
+ * opens another, so a long burst gives one notification per window. A click opens the notice's view.
  */
 export class NotificationPolicy {
   private readonly seen: string[] = [];
-  private queue: Notice[] = [];
-  private cancelFlush: (() => void) | null = null;
+  private readonly windows = new Map<NoticeKind, BurstWindow>();
 
   constructor(
     private readonly deps: {
@@ -102,38 +118,51 @@ export class NotificationPolicy {
     if (this.seen.includes(notice.key)) return;
     this.seen.push(notice.key);
     if (this.seen.length > REMEMBERED_KEYS) this.seen.shift();
-    this.queue.push(notice);
-    this.cancelFlush ??= this.deps.clock.setTimer(() => {
-      this.flush();
-    }, this.deps.coalesceMs ?? 800);
+    const window = this.windows.get(notice.kind);
+    if (window) {
+      window.held.push(notice);
+      return;
+    }
+    this.send(notice.kind, [notice]);
+    this.openWindow(notice.kind);
   }
 
-  /** Sends what is queued now (also called on shutdown). */
+  /** Sends what is held now and closes every window (also called on shutdown). */
   flush(): void {
-    this.cancelFlush?.();
-    this.cancelFlush = null;
-    const queued = this.queue;
-    this.queue = [];
-    const byKind = new Map<NoticeKind, Notice[]>();
-    for (const notice of queued) byKind.set(notice.kind, [...(byKind.get(notice.kind) ?? []), notice]);
-    for (const [kind, notices] of byKind) {
-      const [only] = notices;
-      const outgoing: Notice =
-        notices.length === 1 && only
-          ? only
-          : { key: `summary:${kind}:${this.deps.clock.now()}`, kind, ...SUMMARIES[kind](notices.length) };
-      const shown = !this.deps.doNotDisturb();
-      if (shown)
-        this.deps.notifier.show(outgoing, (target) => {
-          this.deps.open(target);
-        });
-      this.deps.record(outgoing, shown);
+    for (const [kind, window] of [...this.windows]) {
+      window.cancel();
+      this.windows.delete(kind);
+      if (window.held.length > 0) this.send(kind, window.held);
     }
   }
 
   stop(): void {
-    this.cancelFlush?.();
-    this.cancelFlush = null;
-    this.queue = [];
+    for (const window of this.windows.values()) window.cancel();
+    this.windows.clear();
+  }
+
+  private openWindow(kind: NoticeKind): void {
+    const cancel = this.deps.clock.setTimer(() => {
+      const window = this.windows.get(kind);
+      this.windows.delete(kind);
+      if (!window || window.held.length === 0) return;
+      this.send(kind, window.held);
+      this.openWindow(kind);
+    }, this.deps.coalesceMs ?? 800);
+    this.windows.set(kind, { cancel, held: [] });
+  }
+
+  private send(kind: NoticeKind, notices: readonly Notice[]): void {
+    const [only] = notices;
+    const outgoing: Notice =
+      notices.length === 1 && only
+        ? only
+        : { key: `summary:${kind}:${this.deps.clock.now()}`, kind, ...SUMMARIES[kind](notices.length) };
+    const shown = !this.deps.doNotDisturb();
+    if (shown)
+      this.deps.notifier.show(outgoing, (target) => {
+        this.deps.open(target);
+      });
+    this.deps.record(outgoing, shown);
   }
 }

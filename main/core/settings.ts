@@ -6,9 +6,11 @@ export const vaultEntrySchema = z.object({
   grantId: z.string(),
   resourceId: z.string(),
   role: z.string(),
-  /** The grant's expiry, on the service's clock. */
-  expiresAt: z.string(),
+  /** The grant's expiry, on the service's clock: the local deadline that wipes it hangs on this. */
+  expiresAt: z.iso.datetime(),
   storedAt: z.string(),
+  /** The credential's kind (`postgres`, say): what the windows may offer for it. Unknown in older files. */
+  kind: z.string().nullable().catch(null),
 });
 export type VaultEntry = z.output<typeof vaultEntrySchema>;
 

@@ -1,10 +1,13 @@
 import type { AppState, GrantState, NavigationTarget } from '../../preload/contract.js';
+import { POSTGRES_KIND } from './credential-kinds.js';
 
 export type TrayIcon = 'idle' | 'active' | 'attention';
 
 export type TrayCommand =
   | { readonly kind: 'open'; readonly target: NavigationTarget }
   | { readonly kind: 'copy'; readonly grantId: string }
+  | { readonly kind: 'copy-uri'; readonly grantId: string }
+  | { readonly kind: 'psql'; readonly grantId: string }
   | { readonly kind: 'relinquish'; readonly grantId: string }
   | { readonly kind: 'quit' };
 
@@ -52,6 +55,17 @@ export function grantLabel(
   return `${name} · ${grant.role}`;
 }
 
+/** What a grant's credential offers: a database login connects; anything else is copied as it is. */
+function credentialItems(grant: GrantState): TrayMenuItem[] {
+  const stored = grant.credential === 'stored';
+  return grant.credentialKind === POSTGRES_KIND && stored
+    ? [
+        item('Copy connection URI', { kind: 'copy-uri', grantId: grant.id }),
+        item('Open psql', { kind: 'psql', grantId: grant.id }),
+      ]
+    : [item('Copy credential', { kind: 'copy', grantId: grant.id }, stored)];
+}
+
 /**
  * What the tray shows, from the state and the local time: the icon, the tooltip with the nearest expiry,
  * and the context menu. It is always a menu: a tray click is unreliable on Linux
@@ -88,7 +102,7 @@ export function trayModel(state: AppState, localNow: number): TrayModel {
           kind: 'submenu',
           label: `${grantLabel(state, grant)}: ${timeLeft(Date.parse(grant.expiresAt) - serviceNow)} left`,
           items: [
-            item('Copy credential', { kind: 'copy', grantId: grant.id }, grant.credential === 'stored'),
+            ...credentialItems(grant),
             item('Extend…', { kind: 'open', target: { view: 'extend', grantId: grant.id } }),
             item('Relinquish', { kind: 'relinquish', grantId: grant.id }),
           ],

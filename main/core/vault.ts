@@ -1,5 +1,6 @@
-import type { GrantView } from '../../server/http/schemas.js';
+import { credentialView, type GrantView } from '../../server/http/schemas.js';
 import type { DesktopClock } from './clock.js';
+import { parseJson, type CoreLogger } from './core-context.js';
 import { GRANT_ACCOUNT_PREFIX, grantAccount, KeychainUnavailableError, type Keychain } from './keychain.js';
 import type { SettingsStore, VaultEntry } from './settings.js';
 
@@ -20,6 +21,7 @@ export class CredentialVault {
     private readonly keychain: Keychain,
     private readonly settings: SettingsStore,
     private readonly clock: DesktopClock,
+    private readonly log: CoreLogger,
   ) {}
 
   entries(): VaultEntry[] {
@@ -41,6 +43,7 @@ export class CredentialVault {
         role: grant.role,
         expiresAt: grant.expiresAt,
         storedAt: new Date(this.clock.now()).toISOString(),
+        kind: credential.kind,
       },
     ]);
     try {
@@ -58,13 +61,24 @@ export class CredentialVault {
   async read(grantId: string): Promise<StoredCredential | null> {
     const text = await this.keychain.get(grantAccount(grantId));
     if (text === null) return null;
-    try {
-      return JSON.parse(text) as StoredCredential;
-    } catch {
-      // Not something we wrote: treat it as absent, and remove it.
-      await this.wipe(grantId);
-      return null;
-    }
+    const stored = credentialView.safeParse(parseJson(text));
+    if (stored.success && stored.data.grantId === grantId) return stored.data;
+    // Not something we wrote (or not for this grant): treat it as absent, and remove it.
+    this.log.warn({ grantId }, 'removed a keychain entry Timebox could not read');
+    await this.wipe(grantId);
+    return null;
+  }
+
+  /**
+   * Moves a kept credential to the grant's new expiry without fetching it again: for a database login,
+   * whose validity the service moves itself, a fetch would set a new password and strand whatever the
+   * user connected with. false when there is no credential to move.
+   */
+  async restamp(grant: Pick<GrantView, 'id' | 'resourceId' | 'role' | 'expiresAt'>): Promise<boolean> {
+    const stored = await this.read(grant.id);
+    if (!stored) return false;
+    await this.store(grant, { ...stored, expiresAt: grant.expiresAt });
+    return true;
   }
 
   /** Removes a grant's credential. true when there was one in the keychain. */

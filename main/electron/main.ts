@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -24,10 +25,11 @@ import { TimeboxCore } from '../core/timebox.js';
 import { APP_SCHEME, appScheme, serveAppFiles } from './app-protocol.js';
 import { DeepLinkInbox } from './deep-links.js';
 import { demoPassword, signInAsDemoEngineer, startEmbeddedService } from './embedded-service.js';
-import { registerIpc } from './ipc.js';
+import { refuseStrayMessages, registerIpc } from './ipc.js';
 import { consoleLogger } from './log.js';
 import { followLaunchAtLogin, HIDDEN_ARGUMENT } from './login-item.js';
 import { ElectronNotifier } from './notifier.js';
+import { psqlTerminal, systemLauncherFiles } from './psql-terminal.js';
 import { RendererPushes, type RendererContents } from './renderer-pushes.js';
 import { CONTENT_SECURITY_POLICY, lockDownContents, lockDownSession } from './security.js';
 import { electronSettingsStore } from './settings-store.js';
@@ -68,6 +70,7 @@ if (!app.requestSingleInstanceLock()) {
   if (process.platform === 'win32') app.setAppUserModelId('dev.timebox.app');
   app.on('web-contents-created', (_event, contents) => {
     lockDownContents(contents, log);
+    refuseStrayMessages(contents, log);
   });
   // A tray app keeps running with no window open.
   app.on('window-all-closed', () => undefined);
@@ -107,6 +110,13 @@ async function launch(links: DeepLinkInbox): Promise<void> {
     settings,
     notifier,
     log,
+    psql: psqlTerminal({
+      platform: process.platform,
+      env: process.env,
+      spawn,
+      files: systemLauncherFiles,
+      clock,
+    }),
     embeddedServiceUrl: embedded?.url ?? null,
   });
 
@@ -166,7 +176,9 @@ async function launch(links: DeepLinkInbox): Promise<void> {
       navigate: (target) => {
         core.navigate(target);
       },
-      copyCredential: (grantId) => handlers.copyCredential({ grantId, part: 'secret' }, null),
+      copyCredential: (grantId) => handlers.copyCredential({ grantId }, null),
+      copyConnectionUri: (grantId) => handlers.copyConnectionUri({ grantId }, null),
+      openPsql: (grantId) => handlers.openPsql({ grantId }, null),
       relinquishGrant: (grantId) => handlers.relinquishGrant({ grantId }, null),
       quit: () => {
         app.quit();

@@ -28,8 +28,15 @@ export const SETTINGS_SCHEMA: Schema<StoredSettings> = {
     type: 'array',
     items: {
       type: 'object',
-      required: ['grantId', 'resourceId', 'role', 'expiresAt', 'storedAt'],
-      properties: { grantId: text, resourceId: text, role: text, expiresAt: text, storedAt: text },
+      required: ['grantId', 'resourceId', 'role', 'expiresAt', 'storedAt', 'kind'],
+      properties: {
+        grantId: text,
+        resourceId: text,
+        role: text,
+        expiresAt: text,
+        storedAt: text,
+        kind: { type: ['string', 'null'] },
+      },
     },
   },
 };

@@ -160,6 +160,8 @@ export class TrayView<Image, Menu> {
 export function trayCommands(deps: {
   readonly navigate: (target: NavigationTarget) => void;
   readonly copyCredential: (grantId: string) => Promise<unknown>;
+  readonly copyConnectionUri: (grantId: string) => Promise<unknown>;
+  readonly openPsql: (grantId: string) => Promise<unknown>;
   readonly relinquishGrant: (grantId: string) => Promise<unknown>;
   readonly quit: () => void;
   /** A command that failed: the tray has no window to say so in. */
@@ -173,6 +175,16 @@ export function trayCommands(deps: {
       case 'copy':
         deps.copyCredential(command.grantId).catch((error: unknown) => {
           deps.report('Could not copy the credential', error);
+        });
+        return;
+      case 'copy-uri':
+        deps.copyConnectionUri(command.grantId).catch((error: unknown) => {
+          deps.report('Could not copy the connection URI', error);
+        });
+        return;
+      case 'psql':
+        deps.openPsql(command.grantId).catch((error: unknown) => {
+          deps.report('Could not open psql', error);
         });
         return;
       case 'relinquish':

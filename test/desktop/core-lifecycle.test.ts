@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -12,29 +13,11 @@ import { DATABASES } from '../support/databases.js';
 import { startDesktop } from '../support/desktop.js';
 import { keychainAvailable, testKeychain } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
-import { desktopOf, untilLive, type Person } from './harness.js';
+import { desktopOf, sandboxGrant, sessionToken, untilLive, type Person } from './harness.js';
 import { until } from './helpers.js';
 
 if (!keychainAvailable)
   console.warn('core-lifecycle.test.ts: the keychain suites do not run here (no Secret Service).');
-
-async function sandboxGrant(person: Person, seconds: number, resourceId = 'sandbox', role = 'operator') {
-  const request = await person.core.requestAccess({
-    resourceId,
-    role,
-    durationSeconds: seconds,
-    reason: 'test',
-  });
-  expect(request.status).toBe('approved');
-  const grantId = request.grantId ?? '';
-  await until(() => person.grant(grantId)?.credential === 'stored', `the credential of ${grantId}`);
-  const grant = person.grant(grantId);
-  if (!grant) throw new Error('no grant');
-  return grant;
-}
-
-const sessionToken = async (person: Person) =>
-  (JSON.parse((await person.keychain.get(SESSION_ACCOUNT)) ?? '{}') as { token?: string }).token ?? '';
 
 describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifecycle on %s', (kind) => {
   let running: RunningService;
@@ -175,7 +158,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
       nudge: () => running.advance(1000),
     });
     const { session } = alice.core.store.state;
-    expect(session.message).toMatch(/^Your session has ended .* Sign in again; .*\.$/);
+    expect(session.message).toMatch(/^Your Timebox session has expired\. Sign in again; .*\.$/);
     expect(session.user?.username).toBe('alice');
     await running.advance(50);
     expect(alice.of('session-ended')).toHaveLength(1);
@@ -192,7 +175,13 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
     await expect(alice.core.refresh()).rejects.toMatchObject({ message: 'Sign in to Timebox first.' });
     await running.advance(5000);
     await expect(
-      alice.core.requestAccess({ resourceId: 'sandbox', role: 'operator', durationSeconds: 60, reason: '' }),
+      alice.core.requestAccess({
+        idempotencyKey: randomUUID(),
+        resourceId: 'sandbox',
+        role: 'operator',
+        durationSeconds: 60,
+        reason: '',
+      }),
     ).rejects.toThrow();
     await running.advance(5000);
     expect(alice.of('session-ended')).toHaveLength(1);
@@ -266,6 +255,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
     };
     const alice = await person('alice', { fetch: lossy });
     const creating = alice.core.requestAccess({
+      idempotencyKey: randomUUID(),
       resourceId: 'prod-db',
       role: 'read',
       durationSeconds: 600,
@@ -300,6 +290,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
     const alice = await person('alice');
     const bob = await person('bob', { fetch: lossy });
     const request = await alice.core.requestAccess({
+      idempotencyKey: randomUUID(),
       resourceId: 'prod-db',
       role: 'read',
       durationSeconds: 600,
@@ -317,7 +308,12 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
     const bob = await person('bob');
     const grant = await sandboxGrant(alice, 600);
     const firstToken = (await alice.stored(grant.id))?.secret.token;
-    const outcome = await alice.core.extendGrant({ grantId: grant.id, durationSeconds: 600, reason: 'more' });
+    const outcome = await alice.core.extendGrant({
+      idempotencyKey: randomUUID(),
+      grantId: grant.id,
+      durationSeconds: 600,
+      reason: 'more',
+    });
     expect(outcome.kind).toBe('extended');
     const newExpiry = outcome.kind === 'extended' ? outcome.grant.expiresAt : '';
     expect(Date.parse(newExpiry)).toBe(Date.parse(grant.expiresAt) + 600_000);
@@ -332,7 +328,12 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
 
     // Past the role's maximum: refused with the service's sentence, nothing changed.
     await expect(
-      alice.core.extendGrant({ grantId: grant.id, durationSeconds: 4 * 3600, reason: 'way more' }),
+      alice.core.extendGrant({
+        idempotencyKey: randomUUID(),
+        grantId: grant.id,
+        durationSeconds: 4 * 3600,
+        reason: 'way more',
+      }),
     ).rejects.toMatchObject({
       status: expect.any(Number) as unknown,
       message: expect.stringMatching(/\S/) as unknown,
@@ -341,6 +342,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
 
     // prod-db needs bob: the extension is a request, in alice's list and bob's inbox.
     const request = await alice.core.requestAccess({
+      idempotencyKey: randomUUID(),
       resourceId: 'prod-db',
       role: 'read',
       durationSeconds: 600,
@@ -350,6 +352,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
     await until(() => alice.grant(dbGrantId)?.credential === 'stored', 'the db grant');
     expect(bob.core.store.state.approvals).toEqual([]);
     const extension = await alice.core.extendGrant({
+      idempotencyKey: randomUUID(),
       grantId: dbGrantId,
       durationSeconds: 600,
       reason: 'longer',
@@ -407,6 +410,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
       await desktop.core.signIn({ username: 'alice', password: 'demo' });
       await untilLive(running, desktop);
       const request = await desktop.core.requestAccess({
+        idempotencyKey: randomUUID(),
         resourceId: 'sandbox',
         role: 'operator',
         durationSeconds: 600,
@@ -467,6 +471,7 @@ describe.each(DATABASES)('the core without a keychain on %s', (kind) => {
       await desktop.core.signIn({ username: 'alice', password: 'demo' });
       await untilLive(running, desktop);
       const request = await desktop.core.requestAccess({
+        idempotencyKey: randomUUID(),
         resourceId: 'sandbox',
         role: 'operator',
         durationSeconds: 60,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('live updates on %s', (kind) =
       if (update.kind === 'change' && update.changes.connection) statuses.push(update.changes.connection);
     });
     const request = await alice.core.requestAccess({
+      idempotencyKey: randomUUID(),
       resourceId: 'prod-db',
       role: 'read',
       durationSeconds: 1800,
@@ -156,6 +158,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('live updates on %s', (kind) =
       nudge: () => running.advance(500),
     });
     const request = await alice.core.requestAccess({
+      idempotencyKey: randomUUID(),
       resourceId: 'prod-db',
       role: 'read',
       durationSeconds: 600,
@@ -234,6 +237,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('live updates on %s', (kind) =
       reason: '',
     });
     await alice.core.requestAccess({
+      idempotencyKey: randomUUID(),
       resourceId: 'design-suite',
       role: 'seat',
       durationSeconds: 600,
@@ -273,6 +277,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the service clock offset on %
     alice = await desktopOf(both, { username: 'alice', clock: desktopClock });
     expect(alice.core.store.state.clockOffsetMs).toBe(90_000);
     const request = await alice.core.requestAccess({
+      idempotencyKey: randomUUID(),
       resourceId: 'sandbox',
       role: 'operator',
       durationSeconds: 300,
@@ -302,6 +307,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the service clock offset on %
   it('after the user sets the desktop clock, measures again before judging any deadline', async () => {
     alice = await desktopOf(both, { username: 'alice', clock: desktopClock });
     const request = await alice.core.requestAccess({
+      idempotencyKey: randomUUID(),
       resourceId: 'sandbox',
       role: 'operator',
       durationSeconds: 600,

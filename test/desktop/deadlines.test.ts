@@ -25,7 +25,11 @@ function setup(onFire?: (event: Fired, scheduler: DeadlineScheduler) => void) {
       onFire?.(event, scheduler);
     },
   });
-  const grant = (grantId: string, seconds: number, startedAgoSeconds = 0): TrackedGrant => ({
+  const grant = (
+    grantId: string,
+    seconds: number,
+    startedAgoSeconds = 0,
+  ): TrackedGrant & { readonly startsAt: number } => ({
     grantId,
     startsAt: clock.now() - startedAgoSeconds * 1000,
     expiresAt: clock.now() + (seconds - startedAgoSeconds) * 1000,
@@ -199,6 +203,19 @@ describe('the deadline scheduler', () => {
     ]);
     clock.advance(60_000);
     expect(fired.at(-1)).toMatchObject({ kind: 'expired', grantId: 'g' });
+  });
+
+  it('watches a credential known from the vault index alone: its expiry, on the corrected clock, without reminders', () => {
+    const { clock, scheduler, fired } = setup();
+    const expiresAt = clock.now() + 15 * 60_000;
+    // The service's clock is 90 s ahead of ours: the expiry comes 90 s earlier here.
+    scheduler.update([{ grantId: 'indexed', startsAt: null, expiresAt }], LEADS, 90_000);
+    expect(scheduler.nextAt).toBe(expiresAt - 90_000);
+    clock.advance(expiresAt - 90_000 - clock.now() - 1);
+    expect(fired).toEqual([]);
+    clock.advance(1);
+    expect(fired).toEqual([{ kind: 'expired', grantId: 'indexed', at: expiresAt - 90_000 }]);
+    expect(clock.pendingTimers).toBe(0);
   });
 
   describe('bad and empty input', () => {

@@ -33,6 +33,7 @@ export function grantState(overrides: Partial<GrantState> = {}): GrantState {
     maxExpiresAt: iso(startsAt + 4 * 3600_000),
     credential: 'stored',
     credentialError: null,
+    credentialKind: 'token',
     ...overrides,
   };
 }

@@ -13,7 +13,9 @@ const REQUEST_ID = 'req_0123456789abcdefghjk';
 const withCredential = grantState({ id: GRANT_ID });
 /** The grant as the service sends it (the credential fields are the desktop's own). */
 const grant = Object.fromEntries(
-  Object.entries(withCredential).filter(([key]) => key !== 'credential' && key !== 'credentialError'),
+  Object.entries(withCredential).filter(
+    ([key]) => !['credential', 'credentialError', 'credentialKind'].includes(key),
+  ),
 );
 const request = requestView({ id: REQUEST_ID });
 const problem = (code: string, message: string, details?: Record<string, unknown>) => ({

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { createService } from '../../server/app.js';
-import { grantAccount } from '../../main/core/keychain.js';
+import { grantAccount, SESSION_ACCOUNT } from '../../main/core/keychain.js';
 import type { Notice, NoticeKind } from '../../main/core/notifications.js';
 import type { StoredSettings } from '../../main/core/settings.js';
 import type { GrantState } from '../../preload/contract.js';
@@ -61,6 +62,35 @@ export async function desktopOf(
     await untilLive(running, person);
   }
   return person;
+}
+
+/** A grant of `seconds` that needs no approval (the sandbox by default), once its credential is stored. */
+export async function sandboxGrant(
+  person: Person,
+  seconds: number,
+  resourceId = 'sandbox',
+  role = 'operator',
+): Promise<GrantState> {
+  const request = await person.core.requestAccess({
+    idempotencyKey: randomUUID(),
+    resourceId,
+    role,
+    durationSeconds: seconds,
+    reason: 'test',
+  });
+  if (request.status !== 'approved' || !request.grantId)
+    throw new Error(`expected a grant at once, got a ${request.status} request`);
+  const grantId = request.grantId;
+  await until(() => person.grant(grantId)?.credential === 'stored', `the credential of ${grantId}`);
+  const grant = person.grant(grantId);
+  if (!grant) throw new Error('no grant');
+  return grant;
+}
+
+/** The session token a desktop keeps in its keychain ('' when there is none). */
+export async function sessionToken(person: Person): Promise<string> {
+  const saved = await person.keychain.get(SESSION_ACCOUNT);
+  return saved === null ? '' : ((JSON.parse(saved) as { token?: string }).token ?? '');
 }
 
 /**

@@ -15,6 +15,19 @@ import { recordingLog } from './helpers.js';
 
 const GRANT_ID = 'grt_0123456789abcdefghjk';
 const REQUEST_ID = 'req_0123456789abcdefghjk';
+const KEY = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
+/** Idempotency keys the contract refuses: it takes a UUID and nothing else. */
+const BAD_KEYS: unknown[] = [
+  '',
+  'retry-1',
+  `${KEY}x`,
+  ` ${KEY}`,
+  KEY.replaceAll('-', ''),
+  '1b4e28ba-2fa1-41d2-883f-0016d3cca42g',
+  42,
+  null,
+  ['1b4e28ba-2fa1-41d2-883f-0016d3cca427'],
+];
 
 /**
  * A stand-in for the core that records every property anyone reads from it. `answers` are the methods
@@ -135,17 +148,46 @@ describe('IPC dispatch', () => {
     signOut: [{ everywhere: true }, 'yes'],
     refresh: [{ full: true }, [1]],
     requestAccess: [
-      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600 },
-      { resourceId: 'prod-db', role: 'read', durationSeconds: 0, reason: '' },
-      { resourceId: 'prod-db', role: 'read', durationSeconds: -60, reason: '' },
-      { resourceId: 'prod-db', role: 'read', durationSeconds: 1.5, reason: '' },
-      { resourceId: 'prod-db', role: 'read', durationSeconds: '3600', reason: '' },
-      { resourceId: 'prod-db', role: 'read', durationSeconds: 367 * 86_400, reason: '' },
-      { resourceId: 'Prod DB', role: 'read', durationSeconds: 3600, reason: '' },
-      { resourceId: 'prod-db', role: '../admin', durationSeconds: 3600, reason: '' },
-      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600, reason: longText(1001) },
-      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600, reason: '', ticket: longText(201) },
-      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600, reason: '', userId: 'bob' },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600, idempotencyKey: KEY },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 0, reason: '', idempotencyKey: KEY },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: -60, reason: '', idempotencyKey: KEY },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 1.5, reason: '', idempotencyKey: KEY },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: '3600', reason: '', idempotencyKey: KEY },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 367 * 86_400, reason: '', idempotencyKey: KEY },
+      { resourceId: 'Prod DB', role: 'read', durationSeconds: 3600, reason: '', idempotencyKey: KEY },
+      { resourceId: 'prod-db', role: '../admin', durationSeconds: 3600, reason: '', idempotencyKey: KEY },
+      {
+        resourceId: 'prod-db',
+        role: 'read',
+        durationSeconds: 3600,
+        reason: longText(1001),
+        idempotencyKey: KEY,
+      },
+      {
+        resourceId: 'prod-db',
+        role: 'read',
+        durationSeconds: 3600,
+        reason: '',
+        ticket: longText(201),
+        idempotencyKey: KEY,
+      },
+      {
+        resourceId: 'prod-db',
+        role: 'read',
+        durationSeconds: 3600,
+        reason: '',
+        userId: 'bob',
+        idempotencyKey: KEY,
+      },
+      // The idempotency key: missing, or anything but a UUID.
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600, reason: '' },
+      ...BAD_KEYS.map((idempotencyKey) => ({
+        resourceId: 'prod-db',
+        role: 'read',
+        durationSeconds: 3600,
+        reason: '',
+        idempotencyKey,
+      })),
     ],
     approve: [
       {},
@@ -162,17 +204,34 @@ describe('IPC dispatch', () => {
     ],
     cancelRequest: [{}, { requestId: 42 }, { requestId: REQUEST_ID, reason: 'x' }],
     extendGrant: [
-      { grantId: REQUEST_ID, durationSeconds: 600, reason: '' },
-      { grantId: GRANT_ID, durationSeconds: 0, reason: '' },
-      { grantId: GRANT_ID, durationSeconds: 600 },
+      { grantId: REQUEST_ID, durationSeconds: 600, reason: '', idempotencyKey: KEY },
+      { grantId: GRANT_ID, durationSeconds: 0, reason: '', idempotencyKey: KEY },
+      { grantId: GRANT_ID, durationSeconds: 600, idempotencyKey: KEY },
+      { grantId: GRANT_ID, durationSeconds: 600, reason: '' },
+      ...BAD_KEYS.map((idempotencyKey) => ({
+        grantId: GRANT_ID,
+        durationSeconds: 600,
+        reason: '',
+        idempotencyKey,
+      })),
     ],
     relinquishGrant: [{}, { grantId: 'grt_x' }, { grantId: [GRANT_ID] }],
-    copyCredential: [
+    copyCredential: [{}, { grantId: GRANT_ID, part: 'secret' }, { grantId: 'grt_x' }],
+    copyConnectionUri: [{}, { grantId: REQUEST_ID }, { grantId: GRANT_ID, part: 'uri' }],
+    openPsql: [
       {},
-      { grantId: GRANT_ID, part: 'password' },
-      { grantId: GRANT_ID, part: 'secret', to: 'x' },
+      { grantId: 'analytics-db' },
+      { grantId: GRANT_ID, command: 'psql -c "DROP TABLE orders"' },
+      { grantId: GRANT_ID, env: { PGPASSWORD: 'guess' } },
     ],
     revealCredential: [{}, { grantId: GRANT_ID, log: false }, { grantId: null }],
+    seatPoolUtilization: [
+      {},
+      { period: '1y' },
+      { period: '7D' },
+      { period: 7 },
+      { period: '7d', from: '2030-01-01T00:00:00.000Z' },
+    ],
     updateSettings: [
       { reminderLeadsSeconds: [5] },
       { reminderLeadsSeconds: [60, 60, 60, 60, 60, 60] },
@@ -227,6 +286,7 @@ describe('IPC dispatch', () => {
       approve: () => Promise.reject(new UserError('not_yours', 'You cannot approve your own request.')),
       refresh: () => Promise.reject(new Error('boom: a stack trace the window must not see')),
       cancelRequest: (args) => Promise.resolve(args),
+      requestAccess: (args) => Promise.resolve(args),
     });
     const { call } = setup(core);
     expect(await call('approve', { requestId: REQUEST_ID })).toEqual({
@@ -240,7 +300,42 @@ describe('IPC dispatch', () => {
       ok: true,
       value: { requestId: REQUEST_ID },
     });
-    expect(calls.map((entry) => entry.method)).toEqual(['approve', 'refresh', 'cancelRequest']);
+    const asked = {
+      resourceId: 'prod-db',
+      role: 'read',
+      durationSeconds: 600,
+      reason: '',
+      idempotencyKey: KEY,
+    };
+    expect(await call('requestAccess', asked)).toEqual({ ok: true, value: asked });
+    expect(calls.map((entry) => entry.method)).toEqual([
+      'approve',
+      'refresh',
+      'cancelRequest',
+      'requestAccess',
+    ]);
+  });
+});
+
+describe('the idempotency key', () => {
+  it('is refused with a sentence that names it, before the core is touched', async () => {
+    const { core, touched } = stubCore();
+    const { call } = setup(core);
+    const result = await call('requestAccess', {
+      resourceId: 'prod-db',
+      role: 'read',
+      durationSeconds: 600,
+      reason: '',
+      idempotencyKey: 'retry-1',
+    });
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid_arguments',
+        message: 'Invalid requestAccess call: idempotencyKey expected a UUID made once per dialog.',
+      },
+    });
+    expect(touched).toEqual([]);
   });
 });
 
@@ -262,21 +357,23 @@ describe('copyCredential', () => {
   it('leaves the clipboard alone when the user copied something else since', async () => {
     const { core } = stubCore({ credential: () => Promise.resolve(credential({ token: 'jwt-SECRET' })) });
     const { call, clipboard, clock } = setup(core);
-    await call('copyCredential', { grantId: GRANT_ID, part: 'secret' });
+    await call('copyCredential', { grantId: GRANT_ID });
     await clipboard.writeText('my own notes');
     clock.advance(CLIPBOARD_CLEAR_MS);
     await clipboardSettled();
     expect(clipboard.text).toBe('my own notes');
   });
 
-  it('a second copy restarts the 30 s, with one timer', async () => {
+  it('a second copy (here the connection URI) restarts the 30 s, with one timer', async () => {
     const { core } = stubCore({
-      credential: () => Promise.resolve(credential({ token: 'jwt-SECRET', uri: 'postgres://u:p@db/orders' })),
+      credential: () => Promise.resolve(credential({ password: 'p' })),
+      connectionUri: () => Promise.resolve('postgres://u:p@db/orders'),
     });
     const { call, clipboard, clock } = setup(core);
     await call('copyCredential', { grantId: GRANT_ID });
+    expect(clipboard.text).toBe('p');
     clock.advance(20_000);
-    await call('copyCredential', { grantId: GRANT_ID, part: 'uri' });
+    await call('copyConnectionUri', { grantId: GRANT_ID });
     expect(clipboard.text).toBe('postgres://u:p@db/orders');
     expect(clock.pendingTimers).toBe(1);
     clock.advance(20_000);
@@ -288,11 +385,11 @@ describe('copyCredential', () => {
   });
 
   it('says so when there is nothing to copy, and writes nothing', async () => {
-    const { core } = stubCore({ credential: () => Promise.resolve(credential({ token: 'jwt-SECRET' })) });
+    const { core } = stubCore({ credential: () => Promise.resolve(credential({ certificate: 42 })) });
     const { call, clipboard, clock } = setup(core);
-    expect(await call('copyCredential', { grantId: GRANT_ID, part: 'uri' })).toEqual({
+    expect(await call('copyCredential', { grantId: GRANT_ID })).toEqual({
       ok: false,
-      error: { code: 'nothing_to_copy', message: 'This credential has no connection URI.' },
+      error: { code: 'nothing_to_copy', message: 'This credential has nothing to copy.' },
     });
     expect(clipboard.text).toBe('');
     expect(clock.pendingTimers).toBe(0);
@@ -309,6 +406,52 @@ describe('copyCredential', () => {
       error: { code: 'grant_ended' },
     });
     expect(clipboard.text).toBe('');
+  });
+});
+
+describe('copyConnectionUri, openPsql and seatPoolUtilization', () => {
+  it('pass the core’s refusals through as sentences, writing and opening nothing', async () => {
+    const refusal = new UserError(
+      'not_a_database_login',
+      'This grant’s credential is not a PostgreSQL login.',
+    );
+    const { core, calls } = stubCore({
+      connectionUri: () => Promise.reject(refusal),
+      openPsql: () => Promise.reject(new UserError('psql_not_found', 'psql is not installed.')),
+      seatPoolUtilization: () =>
+        Promise.reject(new UserError('admin_only', 'Only administrators may read seat-pool utilisation.')),
+    });
+    const { call, clipboard, clock } = setup(core);
+    expect(await call('copyConnectionUri', { grantId: GRANT_ID })).toEqual({
+      ok: false,
+      error: { code: 'not_a_database_login', message: refusal.message },
+    });
+    expect(await call('openPsql', { grantId: GRANT_ID })).toEqual({
+      ok: false,
+      error: { code: 'psql_not_found', message: 'psql is not installed.' },
+    });
+    expect(await call('seatPoolUtilization', { period: '24h' })).toEqual({
+      ok: false,
+      error: { code: 'admin_only', message: 'Only administrators may read seat-pool utilisation.' },
+    });
+    expect(clipboard.text).toBe('');
+    expect(clock.pendingTimers).toBe(0);
+    expect(calls).toEqual([
+      { method: 'connectionUri', args: [GRANT_ID] },
+      { method: 'openPsql', args: [GRANT_ID] },
+      { method: 'seatPoolUtilization', args: ['24h'] },
+    ]);
+  });
+
+  it('openPsql answers null once the terminal is open; the report comes back as the core gave it', async () => {
+    const report = { from: '2030-01-06T09:00:00.000Z', to: '2030-01-07T09:00:00.000Z', items: [] };
+    const { core } = stubCore({
+      openPsql: () => Promise.resolve(),
+      seatPoolUtilization: () => Promise.resolve(report),
+    });
+    const { call } = setup(core);
+    expect(await call('openPsql', { grantId: GRANT_ID })).toEqual({ ok: true, value: null });
+    expect(await call('seatPoolUtilization', { period: '7d' })).toEqual({ ok: true, value: report });
   });
 });
 

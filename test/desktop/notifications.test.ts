@@ -38,15 +38,12 @@ const notice = (key: string, kind: NoticeKind = 'activated', target?: Navigation
 });
 
 describe('the notification policy', () => {
-  it('shows each event once, after the coalescing window, and never again for the same key', () => {
+  it('shows each event at once, and never again for the same key', () => {
     const { clock, policy, shown, recorded } = setup();
     policy.push(notice('a'));
-    policy.push(notice('a'));
-    expect(shown).toEqual([]); // held for the window
-    clock.advance(799);
-    expect(shown).toEqual([]);
-    clock.advance(1);
     expect(shown.map((entry) => entry.notice)).toEqual([notice('a')]);
+    policy.push(notice('a'));
+    clock.advance(800);
     policy.push(notice('a')); // much later: still the same event
     clock.advance(10_000);
     expect(shown).toHaveLength(1);
@@ -54,24 +51,32 @@ describe('the notification policy', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('coalesces a burst into one summary per kind; a kind with one notice keeps its own', () => {
+  it('sends the first of a kind at once and sums up the rest of its burst; a lone follower keeps its own', () => {
     const { clock, policy, shown } = setup();
     for (const key of ['r1', 'r2', 'r3']) policy.push(notice(key, 'approval-needed'));
     for (const key of ['e1', 'e2']) policy.push(notice(key, 'ended'));
     policy.push(notice('x1', 'activated'));
-    clock.advance(800);
-    expect(shown.map((entry) => entry.notice.title)).toEqual([
-      '3 requests wait for your approval',
-      '2 grants have ended',
-      'title of x1',
+    expect(shown.map((entry) => entry.notice.title)).toEqual(['title of r1', 'title of e1', 'title of x1']);
+    clock.advance(799);
+    expect(shown).toHaveLength(3);
+    clock.advance(1);
+    expect(shown.slice(3).map((entry) => entry.notice.title)).toEqual([
+      '2 requests wait for your approval',
+      'title of e2',
     ]);
-    expect(shown[0]?.notice).toMatchObject({ kind: 'approval-needed', target: { view: 'approvals' } });
-    expect(shown[1]?.notice).toMatchObject({ kind: 'ended', target: { view: 'access' } });
-    // Notices after the window are a new burst.
+    expect(shown[3]?.notice).toMatchObject({ kind: 'approval-needed', target: { view: 'approvals' } });
+    // A window that sent something stays open one more period: the burst goes on being summed up.
     policy.push(notice('r4', 'approval-needed'));
+    policy.push(notice('r5', 'approval-needed'));
+    expect(shown).toHaveLength(5);
     clock.advance(800);
-    expect(shown.at(-1)?.notice.title).toBe('title of r4');
-    expect(shown).toHaveLength(4);
+    expect(shown.at(-1)?.notice.title).toBe('2 requests wait for your approval');
+    // Quiet for a whole window: the next notice is news again, at once.
+    clock.advance(800);
+    expect(clock.pendingTimers).toBe(0);
+    policy.push(notice('r6', 'approval-needed'));
+    expect(shown.at(-1)?.notice.title).toBe('title of r6');
+    expect(shown).toHaveLength(7);
   });
 
   it('respects do-not-disturb: nothing shown, everything recorded, and the notices are not shown later', () => {
@@ -95,24 +100,25 @@ describe('the notification policy', () => {
     const { clock, policy, shown, opened } = setup();
     const target: NavigationTarget = { view: 'approvals', requestId: 'req_00000000000000000000' };
     policy.push(notice('one', 'approval-needed', target));
-    clock.advance(800);
-    policy.push(notice('e1', 'expiring'));
-    policy.push(notice('e2', 'expiring'));
+    for (const key of ['e1', 'e2', 'e3']) policy.push(notice(key, 'expiring'));
     clock.advance(800);
     for (const entry of shown) entry.click(entry.notice.target);
-    expect(opened).toEqual([target, { view: 'access' }]);
+    expect(opened).toEqual([target, { view: 'access', grantId: 'e1' }, { view: 'access' }]);
   });
 
-  it('flush() sends what is queued at once; stop() drops the rest and leaves no timer', () => {
+  it('flush() sends what is held at once; stop() drops the rest and leaves no timer', () => {
     const { clock, policy, shown } = setup({ coalesceMs: 50 });
     policy.push(notice('a'));
-    policy.flush();
-    expect(shown).toHaveLength(1);
-    expect(clock.pendingTimers).toBe(0);
     policy.push(notice('b'));
+    expect(shown).toHaveLength(1);
+    policy.flush();
+    expect(shown.map((entry) => entry.notice.key)).toEqual(['a', 'b']);
+    expect(clock.pendingTimers).toBe(0);
+    policy.push(notice('c'));
+    policy.push(notice('d'));
     policy.stop();
     expect(clock.pendingTimers).toBe(0);
     clock.advance(1000);
-    expect(shown).toHaveLength(1);
+    expect(shown.map((entry) => entry.notice.key)).toEqual(['a', 'b', 'c']);
   });
 });

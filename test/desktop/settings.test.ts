@@ -13,6 +13,7 @@ const entry = (grantId: string): VaultEntry => ({
   role: 'read',
   expiresAt: '2030-01-07T10:00:00.000Z',
   storedAt: '2030-01-07T09:00:00.000Z',
+  kind: 'token',
 });
 
 const valid = {
@@ -46,10 +47,27 @@ describe('stored settings', () => {
     },
   );
 
+  it('keeps an index entry written before credential kinds were recorded, or with a damaged kind, as of no kind', () => {
+    const older = Object.fromEntries(Object.entries(entry('grt_old')).filter(([key]) => key !== 'kind'));
+    const read = readStoredSettings({ ...valid, vault: [older, { ...entry('grt_odd'), kind: 42 }] });
+    expect(read.vault).toEqual([
+      { ...entry('grt_old'), kind: null },
+      { ...entry('grt_odd'), kind: null },
+    ]);
+  });
+
   it('drops a damaged index entry alone, and keeps the others', () => {
     const read = readStoredSettings({
       ...valid,
-      vault: [entry('grt_a'), { grantId: 'grt_bad' }, 'grt_c', null, entry('grt_d')],
+      vault: [
+        entry('grt_a'),
+        { grantId: 'grt_bad' },
+        'grt_c',
+        null,
+        // An expiry that is no time at all: no deadline could be set for it (its secret is swept as an orphan).
+        { ...entry('grt_e'), expiresAt: 'tomorrow' },
+        entry('grt_d'),
+      ],
     });
     expect(read.vault.map((kept) => kept.grantId)).toEqual(['grt_a', 'grt_d']);
     expect(read.serviceUrl).toBe(valid.serviceUrl);

@@ -177,6 +177,36 @@ describe('the tray model', () => {
     expect(find(model.menu, 'Sign in again…').command).toEqual({ kind: 'open', target: { view: 'sign-in' } });
   });
 
+  it('a database login offers Copy connection URI and Open psql in place of Copy credential, once it is kept', () => {
+    const login = grantState({ credentialKind: 'postgres', expiresAt: iso(NOW + 30 * 60_000) });
+    const token = grantState({ resourceId: 'sandbox', role: 'operator', expiresAt: iso(NOW + 40 * 60_000) });
+    const model = trayModel(appState({ grants: [login, token] }), NOW);
+    expect(outline(model.menu).slice(2, 11)).toEqual([
+      'Production database (orders) · read: 30 min left >',
+      '  Copy connection URI',
+      '  Open psql',
+      '  Extend…',
+      '  Relinquish',
+      'sandbox · operator: 40 min left >',
+      '  Copy credential',
+      '  Extend…',
+      '  Relinquish',
+    ]);
+    const [first] = submenus(model.menu);
+    expect(first && find(first.items, 'Copy connection URI').command).toEqual({
+      kind: 'copy-uri',
+      grantId: login.id,
+    });
+    expect(first && find(first.items, 'Open psql').command).toEqual({ kind: 'psql', grantId: login.id });
+
+    // Until the login is in the keychain (fetching, or failed), there is nothing to connect with yet.
+    for (const credential of ['fetching', 'failed', 'none'] as const) {
+      const waiting = trayModel(appState({ grants: [{ ...login, credential, credentialKind: null }] }), NOW);
+      const [grant] = submenus(waiting.menu);
+      expect(grant && outline(grant.items)).toEqual(['Copy credential (disabled)', 'Extend…', 'Relinquish']);
+    }
+  });
+
   it('reads time left as a person does', () => {
     expect(
       [

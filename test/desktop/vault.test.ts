@@ -8,10 +8,11 @@ import {
 import { CredentialVault, type StoredCredential } from '../../main/core/vault.js';
 import { keychainAvailable, testKeychain } from '../support/keychain.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { memorySettings } from './helpers.js';
+import { memorySettings, recordingLog } from './helpers.js';
 
 const at = (ms: number) => new Date(ms).toISOString();
 const clock = new ManualClock();
+const log = recordingLog();
 const grant = (id: string, minutes = 60) => ({
   id,
   resourceId: 'prod-db',
@@ -34,7 +35,8 @@ describe.runIf(keychainAvailable)('the credential vault on the real OS keychain'
     const keychain = testKeychain();
     keychains.push(keychain);
     const settings = memorySettings();
-    return { keychain, settings, vault: new CredentialVault(keychain, settings, clock) };
+    const log = recordingLog();
+    return { keychain, settings, log, vault: new CredentialVault(keychain, settings, clock, log) };
   };
   afterEach(async () => {
     for (const keychain of keychains.splice(0)) await keychain.wipe();
@@ -55,6 +57,7 @@ describe.runIf(keychainAvailable)('the credential vault on the real OS keychain'
         role: 'read',
         expiresAt: a.expiresAt,
         storedAt: at(clock.now()),
+        kind: 'token',
       },
       {
         grantId: 'grt_b',
@@ -62,6 +65,7 @@ describe.runIf(keychainAvailable)('the credential vault on the real OS keychain'
         role: 'read',
         expiresAt: b.expiresAt,
         storedAt: at(clock.now()),
+        kind: 'token',
       },
     ]);
 
@@ -126,18 +130,66 @@ describe.runIf(keychainAvailable)('the credential vault on the real OS keychain'
     expect(settings.writes.length).toBeGreaterThanOrEqual(4);
     for (const written of settings.writes) expect(JSON.stringify(written)).not.toMatch(/SECRET|jwt/);
     expect(Object.keys(settings.current.vault[0] ?? {}).sort()).toEqual(
-      ['expiresAt', 'grantId', 'resourceId', 'role', 'storedAt'].sort(),
+      ['expiresAt', 'grantId', 'kind', 'resourceId', 'role', 'storedAt'].sort(),
     );
   });
 
-  it('treats an entry it cannot read as absent, and removes it', async () => {
-    const { keychain, vault } = fresh();
+  it('restamps a kept credential to a new expiry without changing its secret; says false when none is kept', async () => {
+    const { keychain, settings, vault } = fresh();
+    const a = grant('grt_a', 10);
+    const login: StoredCredential = {
+      grantId: 'grt_a',
+      kind: 'postgres',
+      expiresAt: a.expiresAt,
+      secret: {
+        user: 'timebox_grt_a',
+        password: 'pw-SECRET',
+        uri: 'postgresql://timebox_grt_a:pw-SECRET@db/x',
+      },
+    };
+    await vault.store(a, login);
+    const later = { ...a, expiresAt: at(clock.now() + 40 * 60_000) };
+    expect(await vault.restamp(later)).toBe(true);
+    expect(await vault.read('grt_a')).toEqual({ ...login, expiresAt: later.expiresAt });
+    expect(settings.current.vault).toEqual([
+      expect.objectContaining({ grantId: 'grt_a', expiresAt: later.expiresAt, kind: 'postgres' }),
+    ]);
+    expect(JSON.stringify(settings.current)).not.toContain('SECRET');
+
+    // Gone from the keychain behind our back: nothing to restamp, and nothing made up.
+    await keychain.delete(grantAccount('grt_a'));
+    expect(await vault.restamp(later)).toBe(false);
+    expect(await vault.read('grt_a')).toBeNull();
+    expect(await vault.restamp(grant('grt_never'))).toBe(false);
+  });
+
+  it.each([
+    ['not JSON', 'not json {'],
+    ['JSON of another shape', '{"token":"jwt-SECRET"}'],
+    [
+      'a credential without its secret',
+      JSON.stringify({ grantId: 'grt_a', kind: 'token', expiresAt: at(0) }),
+    ],
+    [
+      'a credential with a broken expiry',
+      JSON.stringify({ grantId: 'grt_a', kind: 'token', expiresAt: 'soon', secret: {} }),
+    ],
+    ['another grant’s credential', JSON.stringify(credentialOf(grant('grt_b')))],
+  ])('treats an entry it cannot read (%s) as absent, removes it and says so', async (_name, stored) => {
+    const { keychain, vault, log } = fresh();
     const a = grant('grt_a');
     await vault.store(a, credentialOf(a));
-    await keychain.set(grantAccount('grt_a'), 'not json {');
+    await keychain.set(grantAccount('grt_a'), stored);
     expect(await vault.read('grt_a')).toBeNull();
     expect(await keychain.accounts()).toEqual([]);
     expect(vault.entries()).toEqual([]);
+    expect(log.lines).toEqual([
+      {
+        level: 'warn',
+        details: { grantId: 'grt_a' },
+        message: 'removed a keychain entry Timebox could not read',
+      },
+    ]);
   });
 
   it('keeps secrets byte for byte (unicode, quotes, long tokens)', async () => {
@@ -172,7 +224,7 @@ function missingKeychain(): Keychain & { readonly calls: string[] } {
 
 describe('the credential vault without a keychain', () => {
   it('says clearly that there is none, and what to do', async () => {
-    const vault = new CredentialVault(missingKeychain(), memorySettings(), clock);
+    const vault = new CredentialVault(missingKeychain(), memorySettings(), clock, log);
     const probe = await vault.probe();
     expect(probe.available).toBe(false);
     if (!probe.available) {
@@ -185,7 +237,7 @@ describe('the credential vault without a keychain', () => {
   it('refuses to store with KeychainUnavailableError, and writes nothing anywhere', async () => {
     const keychain = missingKeychain();
     const settings = memorySettings();
-    const vault = new CredentialVault(keychain, settings, clock);
+    const vault = new CredentialVault(keychain, settings, clock, log);
     const a = grant('grt_a');
     await expect(vault.store(a, credentialOf(a))).rejects.toBeInstanceOf(KeychainUnavailableError);
     await expect(vault.store(a, credentialOf(a))).rejects.toThrow(/No system keychain is available/);
@@ -204,16 +256,17 @@ describe('the credential vault without a keychain', () => {
       role: 'read',
       expiresAt: a.expiresAt,
       storedAt: at(0),
+      kind: 'token',
     };
     settings.write({ ...settings.current, vault: [entry] });
-    const vault = new CredentialVault(missingKeychain(), settings, clock);
+    const vault = new CredentialVault(missingKeychain(), settings, clock, log);
     await expect(vault.store(a, credentialOf(a))).rejects.toBeInstanceOf(KeychainUnavailableError);
     expect(settings.current.vault).toEqual([entry]);
   });
 
   it('fails reads, wipes and sweeps with the same clear error, never a plaintext answer', async () => {
     const settings = memorySettings();
-    const vault = new CredentialVault(missingKeychain(), settings, clock);
+    const vault = new CredentialVault(missingKeychain(), settings, clock, log);
     await expect(vault.read('grt_a')).rejects.toBeInstanceOf(KeychainUnavailableError);
     await expect(vault.wipe('grt_a')).rejects.toBeInstanceOf(KeychainUnavailableError);
     await expect(vault.sweep(() => false)).rejects.toBeInstanceOf(KeychainUnavailableError);

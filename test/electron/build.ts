@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +25,8 @@ function holderAlive(): boolean {
 }
 
 /**
- * The packaging test and the end-to-end test both build out/ and then read it; Vitest runs files in
- * parallel, and a build in one would pull the files from under the other. Each takes this lock for as
+ * The packaging test and the Electron end-to-end tests all build out/ and then read it; Vitest runs files
+ * in parallel, and a build in one would pull the files from under another. Each takes this lock for as
  * long as it uses out/. A lock whose holder died is taken over. Returns the release.
  */
 export async function lockBuildOutput(): Promise<() => void> {
@@ -65,32 +65,13 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
   return output;
 }
 
-function newestChange(folder: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(folder, { withFileTypes: true })) {
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestChange(path));
-    else newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function rendererIsCurrent(): boolean {
-  try {
-    return statSync(join(ROOT, 'out/renderer/index.html')).mtimeMs > newestChange(join(ROOT, 'renderer'));
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Builds the app into out/ as `npm start` and `npm run dist` do: `npm run build`. When out/renderer is
- * already newer than every renderer source, only main and the preload are rebuilt (`npm run build:main`):
- * other suites serve out/renderer, and rebuilding it under them for nothing would pull it away.
+ * Builds the app into out/ as `npm start` and `npm run dist` do: `npm run build`, every time. The renderer
+ * bundle takes in more than renderer/ (the contract in preload/, main/core/tray-model.ts, the service's
+ * schemas), so no check of one folder can say it is current, and a build takes seconds. Callers hold
+ * `lockBuildOutput()`; the renderer's browser tests build their own copy elsewhere and never read out/.
  */
 export function buildApp(): void {
   // Vitest sets NODE_ENV=test, which would make Vite build React for development.
-  const production = { NODE_ENV: 'production' };
-  if (rendererIsCurrent()) run('npm', ['run', 'build:main'], production);
-  else run('npm', ['run', 'build'], production);
+  run('npm', ['run', 'build'], { NODE_ENV: 'production' });
 }

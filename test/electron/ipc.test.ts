@@ -4,7 +4,7 @@ import type { AppState } from '../../preload/contract.js';
 import { createHandlers } from '../../main/core/ipc-handlers.js';
 import type { TimeboxCore } from '../../main/core/timebox.js';
 import { UserError } from '../../main/core/errors.js';
-import { registerIpc, type InvokeEvent } from '../../main/electron/ipc.js';
+import { refuseStrayMessages, registerIpc, type InvokeEvent } from '../../main/electron/ipc.js';
 import { RendererPushes, type RendererContents } from '../../main/electron/renderer-pushes.js';
 import { FakeClipboard, FakeIpcMain, FakeWebContents } from './mocks/electron.js';
 import { GRANT_ID, pendingRequest, recordingLog, REQUEST_ID, testCore } from './support.js';
@@ -12,6 +12,7 @@ import { GRANT_ID, pendingRequest, recordingLog, REQUEST_ID, testCore } from './
 vi.mock('electron', () => import('./mocks/electron.js').then((mock) => mock.electronModule()));
 
 const OUR_PAGE = 'app://timebox/index.html?window=main';
+const KEY = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 
 /** The core's commands, each replaced by a spy: a refused call must reach none of them. */
 const CORE_METHODS = [
@@ -175,14 +176,23 @@ describe('the IPC wrapper', () => {
       signIn: { username: 'alice' },
       signOut: { everywhere: true },
       refresh: 'now',
-      requestAccess: { resourceId: 'Prod DB!', role: 'read', durationSeconds: 600, reason: '' },
+      requestAccess: {
+        resourceId: 'prod-db',
+        role: 'read',
+        durationSeconds: 600,
+        reason: '',
+        idempotencyKey: 'click-1',
+      },
       approve: { requestId: 'req_nope' },
       deny: { requestId: REQUEST_ID },
       cancelRequest: { requestId: 42 },
-      extendGrant: { grantId: GRANT_ID, durationSeconds: -5, reason: '' },
+      extendGrant: { grantId: GRANT_ID, durationSeconds: -5, reason: '', idempotencyKey: KEY },
       relinquishGrant: { grantId: GRANT_ID, force: true },
       copyCredential: { grantId: GRANT_ID, part: 'password' },
+      copyConnectionUri: { grantId: 'grt_nope' },
+      openPsql: { grantId: GRANT_ID, argv: ['-c', 'DROP TABLE orders'] },
       revealCredential: {},
+      seatPoolUtilization: { period: 'forever' },
       updateSettings: { serviceUrl: 'ftp://timebox.example.com' },
       openExternal: { url: 'http://timebox.example.com/docs' },
     };
@@ -214,6 +224,53 @@ describe('the IPC wrapper', () => {
     const changes: Partial<AppState> = { clockOffsetMs: 1500 };
     world.core.store.update(changes);
     expect(world.ours.send).toHaveBeenLastCalledWith(PUSH_CHANNELS.state, { kind: 'change', changes });
+  });
+
+  describe('messages sent outside any call (ipcRenderer.send, sendSync)', () => {
+    it('are logged with their channel (never their arguments) and touch nothing', () => {
+      refuseStrayMessages(world.ours, world.log);
+      world.ours.emit('ipc-message', { returnValue: undefined }, 'timebox:invoke:signOut', 'SECRET-ARG');
+      world.ours.emit('ipc-message', { returnValue: undefined }, `evil:${'x'.repeat(500)}`);
+      expect(world.log.entries).toEqual([
+        {
+          level: 'warn',
+          message: 'refused an IPC message on a channel outside the contract',
+          details: { kind: 'send', channel: 'timebox:invoke:signOut', senderId: world.ours.id },
+        },
+        {
+          level: 'warn',
+          message: 'refused an IPC message on a channel outside the contract',
+          details: { kind: 'send', channel: `evil:${'x'.repeat(95)}`, senderId: world.ours.id },
+        },
+      ]);
+      expect(JSON.stringify(world.log.entries)).not.toContain('SECRET-ARG');
+      world.untouched();
+    });
+
+    it('a sendSync gets the refusal as its answer, so the page does not hang', () => {
+      refuseStrayMessages(world.ours, world.log);
+      const event: { returnValue: unknown } = { returnValue: undefined };
+      world.ours.emit('ipc-message-sync', event, 'electron-store-get-data');
+      expect(event.returnValue).toEqual({
+        ok: false,
+        error: { code: 'unknown_channel', message: 'Timebox answers its own calls only.' },
+      });
+      expect(world.log.entries).toEqual([
+        {
+          level: 'warn',
+          message: 'refused an IPC message on a channel outside the contract',
+          details: { kind: 'sendSync', channel: 'electron-store-get-data', senderId: world.ours.id },
+        },
+      ]);
+      world.untouched();
+    });
+
+    it('calls through the contract are not logged as stray', async () => {
+      refuseStrayMessages(world.ours, world.log);
+      world.spies.cancelRequest?.mockResolvedValue(pendingRequest(0));
+      await world.ipcMain.invoke(invokeChannel('cancelRequest'), world.event(), { requestId: REQUEST_ID });
+      expect(world.log.entries).toEqual([]);
+    });
   });
 
   it('unregisters every handler', () => {

@@ -20,6 +20,7 @@ interface Report {
   readonly signedIn: boolean;
   readonly badArguments: unknown;
   readonly foreignSender: unknown;
+  readonly strayAnswer: unknown;
   readonly requested: boolean;
   readonly trayImage: string;
   readonly trayTooltip: string;
@@ -113,6 +114,21 @@ describe('the main process, wired, against a stub Electron', () => {
     expect(report.foreignSender).toMatchObject({ ok: false, error: { code: 'forbidden_sender' } });
     expect(output).toContain('refused an IPC call with invalid arguments');
     expect(output).toContain('refused an IPC call from outside a Timebox window');
+  });
+
+  it('logs messages sent outside the contract on any of its windows, and answers a sendSync with a refusal', () => {
+    expect(report.strayAnswer).toEqual({
+      ok: false,
+      error: { code: 'unknown_channel', message: 'Timebox answers its own calls only.' },
+    });
+    const stray = output
+      .split('\n')
+      .filter((line) => line.includes('refused an IPC message on a channel outside the contract'));
+    expect(stray.map((line) => (JSON.parse(line) as { kind: string; channel: string }).channel)).toEqual([
+      'timebox:stray',
+      'electron-store-get-data',
+    ]);
+    expect(output).not.toContain('STRAY-ARGUMENT');
   });
 
   it('shows a granted request in the tray and as a notification', () => {

@@ -23,6 +23,7 @@ const vaultEntry = {
   role: 'read',
   expiresAt: '2030-01-07T10:00:00.000Z',
   storedAt: '2030-01-07T09:00:00.000Z',
+  kind: 'token',
 };
 
 function open() {

@@ -95,6 +95,7 @@ export function activeGrant(now: number, msLeft: number, overrides: Partial<Gran
     maxExpiresAt: new Date(now + 8 * 3_600_000).toISOString(),
     credential: 'stored',
     credentialError: null,
+    credentialKind: 'token',
     ...overrides,
   };
 }

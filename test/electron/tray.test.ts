@@ -176,18 +176,24 @@ describe('tray commands', () => {
       expiresAt: new Date(clock.now() + 600_000).toISOString(),
       secret: { password: 'hunter2', uri: 'postgres://alice:hunter2@db/prod' },
     });
+    const connectionUri = vi
+      .spyOn(core, 'connectionUri')
+      .mockResolvedValue('postgresql://timebox_grt:hunter2@db:5432/orders');
+    const openPsql = vi.spyOn(core, 'openPsql').mockResolvedValue(undefined);
     const relinquish = vi.spyOn(core, 'relinquishGrant').mockRejectedValue(new Error('offline'));
     const navigate = vi.fn();
     const quit = vi.fn();
     const report = vi.fn<(title: string, error: unknown) => void>();
     const run = trayCommands({
       navigate,
-      copyCredential: (grantId) => handlers.copyCredential({ grantId, part: 'secret' }, null),
+      copyCredential: (grantId) => handlers.copyCredential({ grantId }, null),
+      copyConnectionUri: (grantId) => handlers.copyConnectionUri({ grantId }, null),
+      openPsql: (grantId) => handlers.openPsql({ grantId }, null),
       relinquishGrant: (grantId) => handlers.relinquishGrant({ grantId }, null),
       quit,
       report,
     });
-    return { run, clipboard, credential, relinquish, navigate, quit, report };
+    return { run, clipboard, credential, connectionUri, openPsql, relinquish, navigate, quit, report };
   }
 
   it('open shows the view, quit quits', () => {
@@ -205,6 +211,35 @@ describe('tray commands', () => {
       expect(world.clipboard.text).toBe('hunter2');
     });
     expect(world.credential).toHaveBeenCalledWith(GRANT_ID);
+  });
+
+  it('Copy connection URI and Open psql go through the handlers a window calls', async () => {
+    const world = commands();
+    world.run({ kind: 'copy-uri', grantId: GRANT_ID });
+    await vi.waitFor(() => {
+      expect(world.clipboard.text).toBe('postgresql://timebox_grt:hunter2@db:5432/orders');
+    });
+    world.run({ kind: 'psql', grantId: GRANT_ID });
+    await vi.waitFor(() => {
+      expect(world.openPsql).toHaveBeenCalledWith(GRANT_ID);
+    });
+    expect(world.connectionUri).toHaveBeenCalledWith(GRANT_ID);
+    expect(world.report).not.toHaveBeenCalled();
+  });
+
+  it('a failed Open psql or URI copy is reported with its own title', async () => {
+    const world = commands();
+    world.openPsql.mockRejectedValueOnce(new Error('psql is not installed'));
+    world.run({ kind: 'psql', grantId: GRANT_ID });
+    world.connectionUri.mockRejectedValueOnce(new Error('not a database login'));
+    world.run({ kind: 'copy-uri', grantId: GRANT_ID });
+    await vi.waitFor(() => {
+      expect(world.report.mock.calls.map(([title]) => title).sort()).toEqual([
+        'Could not copy the connection URI',
+        'Could not open psql',
+      ]);
+    });
+    expect(world.clipboard.text).toBe('');
   });
 
   it('a command that fails is reported', async () => {

@@ -37,12 +37,18 @@ report.foreignSender = await call(
   {},
   { sender: { id: 999 }, senderFrame: { url: 'https://evil.example/', parent: null } },
 );
+// Messages outside any call (ipcRenderer.send, sendSync), as a page that found a way to send them would.
+main.webContents.emit('ipc-message', {}, 'timebox:stray', 'STRAY-ARGUMENT');
+const syncMessage = { returnValue: undefined };
+main.webContents.emit('ipc-message-sync', syncMessage, 'electron-store-get-data');
+report.strayAnswer = syncMessage.returnValue;
 report.requested = (
   await call('requestAccess', {
     resourceId: 'sandbox',
     role: 'operator',
     durationSeconds: 60,
     reason: 'main-process test',
+    idempotencyKey: crypto.randomUUID(),
   })
 ).ok;
 await until(

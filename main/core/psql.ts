@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { POSTGRES_KIND } from './credential-kinds.js';
+import { UserError } from './errors.js';
+import type { StoredCredential } from './vault.js';
+
+/** The secret of a `postgres` credential, as the service hands it over. */
+const postgresSecret = z.object({
+  host: z.string().min(1),
+  port: z.int().min(1).max(65_535),
+  database: z.string().min(1),
+  user: z.string().min(1),
+  password: z.string().min(1),
+  sslmode: z.string().min(1),
+  uri: z.string().startsWith('postgres'),
+});
+export type PostgresLogin = z.output<typeof postgresSecret>;
+
+/** libpq's environment variables for one login (https://www.postgresql.org/docs/current/libpq-envars.html). */
+export type PsqlEnvironment = Readonly<
+  Record<'PGHOST' | 'PGPORT' | 'PGDATABASE' | 'PGUSER' | 'PGPASSWORD' | 'PGSSLMODE', string>
+>;
+
+/**
+ * Opens a terminal window running psql, connected through `environment` alone: no value of it may
+ * appear on any command line (psql's or the terminal's), where every local user could read it.
+ * Fails with a UserError that says what to install when psql or a terminal is missing.
+ */
+export interface PsqlLauncher {
+  open(environment: PsqlEnvironment): Promise<void>;
+}
+
+/** The login a stored credential holds; refused with a sentence when it is not a database login. */
+export function postgresLogin(credential: StoredCredential): PostgresLogin {
+  const login = postgresSecret.safeParse(credential.secret);
+  if (credential.kind !== POSTGRES_KIND || !login.success) {
+    throw new UserError(
+      'not_a_database_login',
+      'This grant’s credential is not a PostgreSQL login, so there is no connection URI or psql session to open.',
+    );
+  }
+  return login.data;
+}
+
+export function psqlEnvironment(login: PostgresLogin): PsqlEnvironment {
+  return {
+    PGHOST: login.host,
+    PGPORT: String(login.port),
+    PGDATABASE: login.database,
+    PGUSER: login.user,
+    PGPASSWORD: login.password,
+    PGSSLMODE: login.sslmode,
+  };
+}
+
+/** Where no launcher was given (a headless run): Open psql says what to do instead. */
+export const noTerminal: PsqlLauncher = {
+  open: () =>
+    Promise.reject(
+      new UserError(
+        'psql_unavailable',
+        'Timebox cannot open a terminal here. Use Copy connection URI and paste it into your PostgreSQL client.',
+      ),
+    ),
+};

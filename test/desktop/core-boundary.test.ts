@@ -1,0 +1,58 @@
+import { fileURLToPath } from 'node:url';
+import { ESLint, Linter } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * main/core runs in plain Node, so the lint configuration forbids Electron (and the packages bound to it)
+ * there. This checks the rule as the project's own configuration sets it, for core files and others.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+async function restrictedImportsFor(file: string): Promise<Linter.RuleEntry | undefined> {
+  const config = (await new ESLint({ cwd: ROOT }).calculateConfigForFile(file)) as Linter.Config;
+  return config.rules?.['no-restricted-imports'];
+}
+
+async function problems(file: string, code: string): Promise<string[]> {
+  const rule = await restrictedImportsFor(file);
+  if (rule === undefined) return [];
+  return new Linter()
+    .verify(code, [
+      { languageOptions: { parser: tseslint.parser }, rules: { 'no-restricted-imports': rule } },
+    ])
+    .map((message) => message.message);
+}
+
+describe('the lint boundary around main/core', () => {
+  it.each([
+    ["import { app } from 'electron';", /main\/core never imports Electron/],
+    ["import type { WebContents } from 'electron';", /main\/core never imports Electron/],
+    ["import { ipcMain } from 'electron/main';", /main\/core never imports Electron/],
+    ["import Store from 'electron-store';", /electron-store lives in main\/electron/],
+    ["import keytar from 'keytar';", /keytar lives in main\/adapters/],
+    ["export { shell } from 'electron';", /main\/core never imports Electron/],
+  ])('refuses %s in main/core', async (code, message) => {
+    const found = await problems('main/core/timebox.ts', code);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  it.each([
+    ["import { z } from 'zod';"],
+    ["import { createParser } from 'eventsource-parser';"],
+    ["import type { Keychain } from './keychain.js';"],
+  ])('lets %s through in main/core', async (code) => {
+    expect(await problems('main/core/timebox.ts', code)).toEqual([]);
+  });
+
+  it.each(['main/electron/main.ts', 'main/adapters/keytar-keychain.ts'])(
+    'leaves the adapters (%s) free to import Electron and keytar',
+    async (file) => {
+      expect(await restrictedImportsFor(file)).toBeUndefined();
+      expect(await problems(file, "import { app } from 'electron';\nimport keytar from 'keytar';")).toEqual(
+        [],
+      );
+    },
+  );
+});

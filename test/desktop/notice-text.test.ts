@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { activated, ended, type NoticeContext } from '../../main/core/notice-text.js';
+import { catalog, grantState } from './fixtures.js';
+
+const context: NoticeContext = { catalog, clockOffsetMs: 0, displayName: (userId) => userId };
+const until = (expiresAt: string) =>
+  new Date(Date.parse(expiresAt)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+describe('what the activation notice says about the credential', () => {
+  it('says it is in the keychain only when it was stored', () => {
+    const grant = grantState({ credential: 'stored' });
+    expect(activated(context, grant)).toMatchObject({
+      kind: 'activated',
+      key: `activated:${grant.id}`,
+      title: 'Access granted: Production database (orders) · read',
+      body: `Until ${until(grant.expiresAt)}. The credential is in your keychain.`,
+    });
+  });
+
+  it('says why it is not, when there is no keychain or the fetch failed', () => {
+    const noKeychain = grantState({
+      credential: 'failed',
+      credentialError: 'No system keychain is available (no D-Bus). Unlock or start one.',
+    });
+    expect(activated(context, noKeychain).body).toBe(
+      `Until ${until(noKeychain.expiresAt)}. Its credential is not in your keychain: No system keychain is available (no D-Bus). Unlock or start one.`,
+    );
+    const failed = grantState({ credential: 'failed', credentialError: null });
+    expect(activated(context, failed).body).toBe(
+      `Until ${until(failed.expiresAt)}. Its credential is not in your keychain: it could not be fetched.`,
+    );
+  });
+
+  it.each(['none', 'fetching', 'wiped'] as const)('claims nothing about a credential that is %s', (state) => {
+    const grant = grantState({ credential: state });
+    expect(activated(context, grant).body).toBe(`Until ${until(grant.expiresAt)}.`);
+  });
+});
+
+describe('what the ended notice says about the credential', () => {
+  const grant = grantState({ status: 'revoked', endReason: 'revoked' });
+
+  it('says it was removed when it was', () => {
+    expect(ended(context, grant, { outcome: 'removed' })).toMatchObject({
+      kind: 'ended',
+      key: `ended:${grant.id}`,
+      body: 'An administrator revoked it. Its credential was removed from your keychain.',
+    });
+  });
+
+  it('says nothing of a removal when nothing was stored', () => {
+    expect(ended(context, grant, { outcome: 'none' })).toMatchObject({
+      kind: 'ended',
+      body: 'An administrator revoked it.',
+    });
+  });
+
+  it('says the removal failed, why, and what happens next; under its own kind, with the same key', () => {
+    const notice = ended(
+      context,
+      { ...grant, endReason: 'expired' },
+      {
+        outcome: 'failed',
+        message: 'The login keyring is locked.',
+      },
+    );
+    expect(notice).toMatchObject({
+      kind: 'credential-kept',
+      key: `ended:${grant.id}`,
+      title: 'Access ended: Production database (orders) · read',
+      body: `It expired at ${until(grant.expiresAt)}. Its credential could not be removed from your keychain: The login keyring is locked. Timebox tries again the next time it syncs or starts.`,
+    });
+    expect(notice.body).not.toContain('was removed');
+  });
+});
