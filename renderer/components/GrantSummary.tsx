@@ -1,17 +1,38 @@
-import type { ReactNode } from 'react';
+import { useMemo, type ReactNode } from 'react';
 import type { GrantState } from '../../preload/contract.js';
 import { grantLabel } from '../../main/core/tray-model.js';
-import { useApp, useServiceNow } from '../state/hooks.js';
+import { useApp, useFromServiceNow } from '../state/hooks.js';
+import { useOnScreen } from '../state/on-screen.js';
 import { countdownText, countdownWords, fractionLeft, isLive, remainingMs } from '../time/countdown.js';
-import { clockTime, fullTime } from '../time/format.js';
+import { clockTime, fullTime, localDay } from '../time/format.js';
 import { CredentialLine } from './CredentialLine.js';
 
 const URGENT_MS = 60_000;
 const SOON_MS = 10 * 60_000;
 
 /**
+ * How loudly a live grant's countdown speaks: red in its last minute; amber in its last ten minutes, or
+ * its second half when it is shorter than that (a five-minute grant does not start out amber); calm
+ * otherwise.
+ */
+export function urgencyOf(
+  grant: Pick<GrantState, 'startsAt' | 'expiresAt'>,
+  left: number,
+): 'urgent' | 'soon' | 'calm' {
+  const length = Date.parse(grant.expiresAt) - Date.parse(grant.startsAt);
+  if (left <= URGENT_MS) return 'urgent';
+  return left <= Math.min(SOON_MS, length / 2) ? 'soon' : 'calm';
+}
+
+/** How a grant's card looks at `serviceNow`: its urgency while it lasts, or ended. */
+function phaseOf(grant: GrantState, serviceNow: number): 'urgent' | 'soon' | 'calm' | 'ended' {
+  return isLive(grant, serviceNow) ? urgencyOf(grant, remainingMs(grant.expiresAt, serviceNow)) : 'ended';
+}
+
+/**
  * A grant with its countdown (text and bar) and exact end time, all read from the shared ticker: it reads
- * as ended the moment its expiry passes on the service's clock.
+ * as ended the moment its expiry passes on the service's clock. The card itself re-renders only when its
+ * phase changes; the countdown, which changes at every tick, is a small component of its own.
  */
 export function GrantSummary({
   grant,
@@ -22,20 +43,21 @@ export function GrantSummary({
   readonly headingLevel?: 2 | 3;
   readonly children?: ReactNode;
 }) {
-  const serviceNow = useServiceNow();
-  const offset = useApp((app) => app.clockOffsetMs);
+  const phase = useFromServiceNow((serviceNow) => phaseOf(grant, serviceNow));
+  const [watch, onScreen] = useOnScreen();
   const resourceName = useApp(
     (app) => app.catalog.find((resource) => resource.id === grant.resourceId)?.name ?? grant.resourceId,
   );
   const label = useApp((app) => grantLabel(app, grant));
-  const live = isLive(grant, serviceNow);
-  const left = remainingMs(grant.expiresAt, serviceNow);
-  const urgency = left <= URGENT_MS ? 'urgent' : left <= SOON_MS ? 'soon' : 'calm';
+  const live = phase !== 'ended';
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
-  const endIso = grant.endedAt ?? grant.expiresAt;
 
   return (
-    <article className={`grant ${live ? `grant-live grant-${urgency}` : 'grant-ended'}`} aria-label={label}>
+    <article
+      ref={watch}
+      className={`grant ${live ? `grant-live grant-${phase}` : 'grant-ended'}`}
+      aria-label={label}
+    >
       <div className="grant-head">
         <div className="grant-title">
           <Heading className="grant-name">{resourceName}</Heading>
@@ -43,39 +65,92 @@ export function GrantSummary({
             <span className="role-tag">{grant.role}</span>
             <span>
               {live ? 'until ' : endedWords(grant)}
-              <time dateTime={endIso} title={fullTime(endIso, offset)}>
-                {clockTime(endIso, offset, serviceNow - offset)}
-              </time>
+              <EndTime iso={grant.endedAt ?? grant.expiresAt} />
             </span>
           </p>
         </div>
         {live ? (
-          <span className="countdown-text" aria-label={countdownWords(left)}>
-            {countdownText(left)}
-          </span>
+          <CountdownText grant={grant} following={onScreen} />
         ) : (
           <span className="status-pill status-ended">Ended</span>
         )}
       </div>
-      {live ? (
-        <div
-          className="countdown-bar"
-          role="progressbar"
-          aria-label={`Time left on ${label}`}
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={Math.round(fractionLeft(grant, serviceNow) * 100)}
-          aria-valuetext={countdownWords(left)}
-        >
-          <div
-            className="countdown-fill"
-            style={{ transform: `scaleX(${fractionLeft(grant, serviceNow)})` }}
-          />
-        </div>
-      ) : null}
+      {live ? <CountdownBar grant={grant} label={label} following={onScreen} /> : null}
       <CredentialLine grant={grant} live={live} />
       {children}
     </article>
+  );
+}
+
+/** The end time on the user's clock; it changes only with the offset or at midnight ("Tue 14:05"). */
+function EndTime({ iso }: { readonly iso: string }) {
+  const offset = useApp((app) => app.clockOffsetMs);
+  const day = useFromServiceNow((serviceNow) => localDay(serviceNow - offset));
+  const shown = useMemo(
+    () => ({ short: clockTime(iso, offset, dayStart(day)), full: fullTime(iso, offset) }),
+    [iso, offset, day],
+  );
+  return (
+    <time dateTime={iso} title={shown.full}>
+      {shown.short}
+    </time>
+  );
+}
+
+/** Noon of a `localDay`: any instant of that day serves `clockTime` to tell today from another day. */
+function dayStart(day: number): number {
+  return new Date(Math.floor(day / 10_000), Math.floor(day / 100) % 100, day % 100, 12).getTime();
+}
+
+// The bar moves in steps of half a percent (about a pixel and a half of a popover-wide bar): a long grant's
+// bar then redraws every few ticks, not at every one.
+const BAR_STEPS = 200;
+
+interface CountdownProps {
+  readonly grant: GrantState;
+  /** Whether to follow the ticker: off screen, the countdown waits until it is seen again. */
+  readonly following: boolean;
+}
+
+/** Re-renders only when what it shows changes: once a minute while plenty of time is left. */
+function CountdownText({ grant, following }: CountdownProps) {
+  const text = useFromServiceNow(
+    (serviceNow) => countdownText(remainingMs(grant.expiresAt, serviceNow)),
+    following,
+  );
+  const words = useFromServiceNow(
+    (serviceNow) => countdownWords(remainingMs(grant.expiresAt, serviceNow)),
+    following,
+  );
+  return (
+    <span className="countdown-text" aria-label={words}>
+      {text}
+    </span>
+  );
+}
+
+function CountdownBar({ grant, label, following }: CountdownProps & { readonly label: string }) {
+  const step = useFromServiceNow(
+    (serviceNow) => Math.round(fractionLeft(grant, serviceNow) * BAR_STEPS),
+    following,
+  );
+  const words = useFromServiceNow(
+    (serviceNow) => countdownWords(remainingMs(grant.expiresAt, serviceNow)),
+    following,
+  );
+  const fraction = step / BAR_STEPS;
+  return (
+    <div
+      className="countdown-bar"
+      role="progressbar"
+      aria-label={`Time left on ${label}`}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={Math.round(fraction * 100)}
+      aria-valuetext={words}
+    >
+      <div className="countdown-fill" style={{ transform: `scaleX(${fraction})` }} />
+    </div>
   );
 }
 

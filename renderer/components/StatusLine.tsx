@@ -1,13 +1,18 @@
+import { useState } from 'react';
 import type { AppState } from '../../preload/contract.js';
 import { useApp, useRuntime, useServiceNow } from '../state/hooks.js';
 import { runCommand } from '../state/runtime.js';
 
-/** The connection in one quiet line, only while it is not live; "Retry now" asks main to reload at once. */
+/**
+ * The connection in one quiet line, only while it is not live; "Retry now" asks main to reload at once
+ * and says "Checking…" until main answers (it retries a failed read a few times before it gives up).
+ */
 export function StatusLine() {
   const runtime = useRuntime();
   const connection = useApp((app) => app.connection);
   const offset = useApp((app) => app.clockOffsetMs);
   const serviceNow = useServiceNow();
+  const [checking, setChecking] = useState(false);
   const text = connectionText(connection, serviceNow - offset);
   if (text === null) return null;
   return (
@@ -19,9 +24,15 @@ export function StatusLine() {
       <button
         type="button"
         className="link-button"
-        onClick={() => void runCommand(runtime, () => runtime.api.refresh({}), { retry: false })}
+        disabled={checking}
+        onClick={() => {
+          setChecking(true);
+          void runCommand(runtime, () => runtime.api.refresh({}), { retry: false }).finally(() => {
+            setChecking(false);
+          });
+        }}
       >
-        Retry now
+        {checking ? 'Checking…' : 'Retry now'}
       </button>
     </div>
   );

@@ -4,17 +4,22 @@ import { useApp, useTimebox } from '../state/hooks.js';
 import type { Section } from '../state/store.js';
 import { MyAccess } from '../views/access/MyAccess.js';
 import { ApprovalsInbox } from '../views/approvals/ApprovalsInbox.js';
+import { SeatPoolsView } from '../views/licences/SeatPoolsView.js';
 import { SettingsView } from '../views/settings/SettingsView.js';
 import { SignIn } from '../views/sign-in/SignIn.js';
 import { DialogHost } from './DialogHost.js';
 
-const SECTIONS: readonly { readonly section: Section; readonly label: string }[] = [
+const SECTIONS: readonly { readonly section: Section; readonly label: string; readonly admin?: true }[] = [
   { section: 'access', label: 'My access' },
   { section: 'approvals', label: 'Approvals' },
+  { section: 'licences', label: 'Licences', admin: true },
   { section: 'settings', label: 'Settings' },
 ];
 
-/** The main window: a sidebar (Request access, My access, Approvals, Settings) and the chosen view. */
+/**
+ * The main window: a sidebar (Request access, My access, Approvals, Licences for administrators,
+ * Settings) and the chosen view.
+ */
 export function MainWindow() {
   const signedIn = useApp((app) => app.session.status === 'signed-in');
   const waiting = useApp((app) => app.approvals.length);
@@ -22,7 +27,10 @@ export function MainWindow() {
   const section = useTimebox((state) => state.section);
   const openSection = useTimebox((state) => state.openSection);
   const openDialog = useTimebox((state) => state.openDialog);
-  const shown = section === 'home' ? 'access' : section;
+  const isAdmin = user?.isAdmin === true;
+  const sections = SECTIONS.filter((entry) => entry.admin !== true || isAdmin);
+  // Someone else signed in (or the section was never this user's): their own access instead.
+  const shown = sections.some((entry) => entry.section === section) ? section : 'access';
 
   if (!signedIn) {
     return (
@@ -46,7 +54,7 @@ export function MainWindow() {
           Request access
         </button>
         <ul className="nav-list">
-          {SECTIONS.map(({ section: target, label }) => (
+          {sections.map(({ section: target, label }) => (
             <li key={target}>
               <button
                 type="button"
@@ -71,7 +79,15 @@ export function MainWindow() {
       <main className="content">
         <StatusLine />
         <BannerBar />
-        {shown === 'approvals' ? <ApprovalsInbox /> : shown === 'settings' ? <SettingsView /> : <MyAccess />}
+        {shown === 'approvals' ? (
+          <ApprovalsInbox />
+        ) : shown === 'licences' ? (
+          <SeatPoolsView />
+        ) : shown === 'settings' ? (
+          <SettingsView />
+        ) : (
+          <MyAccess />
+        )}
       </main>
       <DialogHost />
     </div>

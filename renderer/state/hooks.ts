@@ -30,3 +30,19 @@ export function useServiceNow(): number {
   const { ticker } = useRuntime();
   return useSyncExternalStore(ticker.subscribe, ticker.serviceNow);
 }
+
+/**
+ * Something derived from the shared ticker's time: the component re-renders only when the derived value
+ * changes (a grant's urgency, the day), not at every tick, so 500 cards cost 500 comparisons a tick
+ * rather than 500 renders. `derive` must return a primitive.
+ */
+export function useFromServiceNow<T extends string | number | boolean>(
+  derive: (serviceNow: number) => T,
+  /** False holds the value where it is (for what is out of view); it catches up when true again. */
+  following = true,
+): T {
+  const { ticker } = useRuntime();
+  return useSyncExternalStore(following ? ticker.subscribe : holdStill, () => derive(ticker.serviceNow()));
+}
+
+const holdStill = (): (() => void) => () => undefined;

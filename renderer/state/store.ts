@@ -4,8 +4,11 @@ import type { AppState, NavigationTarget, StateUpdate } from '../../preload/cont
 /** Which window this page is: the compact tray popover or the main window. */
 export type WindowKind = 'popover' | 'main';
 
-/** What fills the window: the popover's own list (popover only) or one of the dashboard's sections. */
-export type Section = 'home' | 'access' | 'approvals' | 'settings';
+/**
+ * What fills the window: the popover's own list (popover only) or one of the dashboard's sections
+ * (`licences`, the seat-pool report, for administrators only).
+ */
+export type Section = 'home' | 'access' | 'approvals' | 'licences' | 'settings';
 
 export type DialogState =
   | { readonly kind: 'request'; readonly resourceId?: string; readonly role?: string }

@@ -169,6 +169,7 @@ export function grant(overrides: Partial<GrantState> = {}): GrantState {
     maxExpiresAt: iso(NOW + 3600_000),
     credential: 'stored',
     credentialError: null,
+    credentialKind: 'token',
     ...overrides,
   };
 }

@@ -20,9 +20,15 @@ export interface Rendered extends RenderResult {
 export function renderConnected(
   ui: ReactNode,
   state: AppState,
-  options: { windowKind?: WindowKind; advanceTimers?: (ms: number) => void } = {},
+  options: {
+    windowKind?: WindowKind;
+    advanceTimers?: (ms: number) => void;
+    /** Tells the fake main its answers before the view renders (and calls it at once). */
+    answers?: (main: FakeMain) => void;
+  } = {},
 ): Rendered {
   const main = fakeMain(state);
+  options.answers?.(main);
   const runtime = createRuntime(main.api, options.windowKind ?? 'main');
   const disconnect = runtime.connect();
   const result = render(<RuntimeContext value={runtime}>{ui}</RuntimeContext>);

@@ -25,21 +25,29 @@ export function toLocal(serviceIso: string, clockOffsetMs: number): Date {
   return new Date(Date.parse(serviceIso) - clockOffsetMs);
 }
 
+// Made once: toLocaleTimeString and friends build a new formatter at every call, which a list of
+// hundreds of grants pays for at every countdown tick. (The user's locale does not change while the
+// window is open.)
+const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const DAY = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+const FULL = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
 /** "14:05", or "Tue 14:05" when it is not today. */
 export function clockTime(serviceIso: string, clockOffsetMs: number, localNow: number): string {
   const at = toLocal(serviceIso, clockOffsetMs);
-  const time = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  return sameDay(at, new Date(localNow))
-    ? time
-    : `${at.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })} ${time}`;
+  const time = TIME.format(at);
+  return sameDay(at, new Date(localNow)) ? time : `${DAY.format(at)} ${time}`;
 }
 
 /** Full date and time with seconds, for tooltips and `<time>` titles. */
 export function fullTime(serviceIso: string, clockOffsetMs: number): string {
-  return toLocal(serviceIso, clockOffsetMs).toLocaleString([], {
-    dateStyle: 'medium',
-    timeStyle: 'medium',
-  });
+  return FULL.format(toLocal(serviceIso, clockOffsetMs));
+}
+
+/** The local calendar day of a local instant, as a number that changes at midnight. */
+export function localDay(localNow: number): number {
+  const day = new Date(localNow);
+  return day.getFullYear() * 10_000 + day.getMonth() * 100 + day.getDate();
 }
 
 /** "in 3 h 59 min", "2 min ago": relative to now, both on the service's clock. */

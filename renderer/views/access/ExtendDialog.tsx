@@ -38,6 +38,8 @@ export function ExtendDialog({
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // One per dialog: a send repeated after a lost answer is the same extension, never a second one.
+  const [idempotencyKey] = useState(() => crypto.randomUUID());
   const reasonRef = useRef<HTMLTextAreaElement>(null);
   const live = grant !== undefined && isLive(grant, serviceNow);
   const reasonMissing = role?.reasonRequired === true && reason.trim() === '';
@@ -89,7 +91,7 @@ export function ExtendDialog({
             }
             setBusy(true);
             void runtime.api
-              .extendGrant({ grantId, durationSeconds: duration, reason: reason.trim() })
+              .extendGrant({ grantId, durationSeconds: duration, reason: reason.trim(), idempotencyKey })
               .then((result) => {
                 setBusy(false);
                 if (!result.ok) {

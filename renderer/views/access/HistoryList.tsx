@@ -44,11 +44,7 @@ function grantOutcome(grant: GrantState): Outcome {
   const lasted = formatDuration(
     (Date.parse(grant.endedAt ?? grant.expiresAt) - Date.parse(grant.startsAt)) / 1000,
   );
-  const credential =
-    grant.credential === 'stored' || grant.credential === 'fetching'
-      ? 'removing the credential…'
-      : 'credential removed from your keychain';
-  const detail = `after ${lasted}; ${credential}`;
+  const detail = `after ${lasted}; ${credentialAfterEnd(grant.credential)}`;
   switch (grant.endReason) {
     case 'relinquished':
       return { label: 'Relinquished', tone: 'ended', detail };
@@ -56,6 +52,21 @@ function grantOutcome(grant: GrantState): Outcome {
       return { label: 'Revoked', tone: 'denied', detail };
     default:
       return { label: 'Expired', tone: 'ended', detail };
+  }
+}
+
+/** What became of an ended grant's credential: "removed" only when main says it wiped it. */
+function credentialAfterEnd(credential: GrantState['credential']): string {
+  switch (credential) {
+    case 'stored':
+    case 'fetching':
+      return 'removing the credential…';
+    case 'wiped':
+      return 'credential removed from your keychain';
+    case 'none':
+      return 'no credential was stored';
+    case 'failed':
+      return 'the credential never reached your keychain';
   }
 }
 

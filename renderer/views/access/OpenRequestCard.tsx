@@ -15,6 +15,7 @@ export function OpenRequestCard({ request }: { readonly request: RequestView }) 
   const [confirming, setConfirming] = useState(false);
   const label = `${name} · ${request.role}`;
   const queued = request.status === 'queued';
+  const waitingFor = request.waitingFor.join(', ') || 'an approver';
 
   return (
     <article
@@ -33,7 +34,9 @@ export function OpenRequestCard({ request }: { readonly request: RequestView }) 
       <p className="request-detail">
         {queued
           ? `All seats are in use; you are number ${request.queuePosition ?? '?'} in line and get access when a seat frees up.`
-          : `${request.stage && request.stage.total > 1 ? `Stage ${request.stage.index + 1} of ${request.stage.total} (${request.stage.name}): ` : ''}waiting for ${request.waitingFor.join(', ') || 'an approver'}.`}{' '}
+          : request.stage && request.stage.total > 1
+            ? `Stage ${request.stage.index + 1} of ${request.stage.total} (${request.stage.name}): waiting for ${waitingFor}.`
+            : `Waiting for ${waitingFor}.`}{' '}
         For {formatDuration(request.durationSeconds)}; lapses{' '}
         <time dateTime={request.expiresAt} title={fullTime(request.expiresAt, offset)}>
           {relative(request.expiresAt, serviceNow)} (

@@ -54,6 +54,52 @@ describe('the tray popover', () => {
     expect(card().textContent).toContain('expired at');
   });
 
+  it('keeps a short grant calm until its second half, then amber, then red in its last minute', () => {
+    renderConnected(
+      <Popover />,
+      appState({ grants: [grant({ expiresAt: new Date(NOW + 5 * 60_000).toISOString() })] }),
+      { windowKind: 'popover' },
+    );
+    const tone = () =>
+      [...screen.getByRole('article', { name: LABEL }).classList].find((name) =>
+        /^grant-(calm|soon|urgent)$/.test(name),
+      );
+    expect(tone()).toBe('grant-calm');
+    act(() => {
+      vi.advanceTimersByTime(2 * 60_000 + 29_000);
+    });
+    expect(tone()).toBe('grant-calm');
+    act(() => {
+      vi.advanceTimersByTime(1000);
+    });
+    expect(tone()).toBe('grant-soon');
+    act(() => {
+      vi.advanceTimersByTime(90_000);
+    });
+    expect(tone()).toBe('grant-urgent');
+  });
+
+  it('shows recently ended grants under their own heading', () => {
+    renderConnected(
+      <Popover />,
+      appState({
+        grants: [
+          grant({
+            status: 'expired',
+            endReason: 'expired',
+            expiresAt: new Date(NOW - 60_000).toISOString(),
+            endedAt: new Date(NOW - 60_000).toISOString(),
+            credential: 'wiped',
+          }),
+        ],
+      }),
+      { windowKind: 'popover' },
+    );
+    const ended = screen.getByRole('region', { name: 'Recently ended' });
+    expect(ended.textContent).toContain('Credential removed from your keychain.');
+    expect(screen.getByRole('region', { name: 'Active access' }).textContent).toContain('No active access');
+  });
+
   it('counts the approvals waiting and opens the inbox', () => {
     const { runtime } = renderConnected(
       <Popover />,
@@ -91,6 +137,33 @@ describe('the tray popover', () => {
       screen.getByRole('button', { name: 'Retry now' }).click();
     });
     expect(main.callsOf('refresh')).toHaveLength(1);
+  });
+
+  it('says “Checking…” while a retry runs, and a failed one in the banner', async () => {
+    const { main, runtime } = renderConnected(
+      <Popover />,
+      appState({ connection: { status: 'polling', retryAt: null, message: null } }),
+      { windowKind: 'popover' },
+    );
+    main.answer('refresh', () => ({
+      ok: false,
+      error: { code: 'service_unreachable', message: 'The service cannot be reached.' },
+    }));
+    const retry = screen.getByRole<HTMLButtonElement>('button', { name: 'Retry now' });
+    act(() => {
+      retry.click();
+    });
+    expect(retry.textContent).toBe('Checking…');
+    expect(retry.disabled).toBe(true);
+    // Main's answer arrives (a resolved promise): let it land.
+    await act(() => Promise.resolve());
+    expect(retry.textContent).toBe('Retry now');
+    expect(retry.disabled).toBe(false);
+    expect(runtime.store.getState().banner).toMatchObject({
+      tone: 'error',
+      text: 'The service cannot be reached.',
+    });
+    expect(screen.getByRole('alert').textContent).toContain('The service cannot be reached.');
   });
 
   it('says when the keychain is unavailable, with a way to try again', () => {

@@ -84,16 +84,21 @@ export function Popover() {
             })}
           </ul>
         )}
-        {ended.length > 0 ? (
-          <ul className="grant-list grant-list-ended" aria-label="Recently ended">
+      </section>
+      {ended.length > 0 ? (
+        <section className="popover-grants" aria-labelledby="popover-ended-heading">
+          <h2 id="popover-ended-heading" className="section-label">
+            Recently ended
+          </h2>
+          <ul className="grant-list grant-list-ended">
             {ended.map((grant) => (
               <li key={grant.id}>
                 <GrantSummary grant={grant} />
               </li>
             ))}
           </ul>
-        ) : null}
-      </section>
+        </section>
+      ) : null}
       <footer className="popover-footer">
         <button
           type="button"

@@ -6,6 +6,8 @@ import { appState, NOW, request } from '../../test-support/fixtures.js';
 import { renderConnected } from '../../test-support/render.js';
 import { RequestDialog } from './RequestDialog.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 /** A button that opens the dialog, so focus has somewhere to come back to. */
 function Opener({ resourceId, role }: { resourceId?: string; role?: string }) {
   const [open, setOpen] = useState(false);
@@ -88,7 +90,8 @@ describe('the request dialog', () => {
   });
 
   it('offers durations only within the policy and flags one typed outside it', async () => {
-    const { user, dialog } = await openDialog({ resourceId: 'sandbox', role: 'operator' });
+    const rendered = await openDialog({ resourceId: 'sandbox', role: 'operator' });
+    const { user, dialog } = rendered;
     const presets = within(within(dialog).getByRole('group', { name: 'Common durations' })).getAllByRole(
       'button',
     );
@@ -102,9 +105,19 @@ describe('the request dialog', () => {
     await user.type(exact, '90');
     expect(exact.getAttribute('aria-invalid')).toBe('true');
     expect(within(dialog).getByText('Choose between 10 s and 1 h.')).toBeTruthy();
+    const { main } = rendered;
     await user.click(within(dialog).getByRole('button', { name: 'Get access' }));
+    // Out of range: nothing goes to main, and the dialog stays with the problem in view.
+    expect(main.callsOf('requestAccess')).toEqual([]);
+    expect(screen.getByRole('dialog', { name: 'Request access' })).toBe(dialog);
+    expect(exact.getAttribute('aria-invalid')).toBe('true');
     await user.selectOptions(within(dialog).getByRole('combobox', { name: 'Unit' }), 'seconds');
     expect(exact.getAttribute('aria-invalid')).toBe('false');
+    // Not a number at all: also refused before anything is sent.
+    await user.clear(exact);
+    await user.click(within(dialog).getByRole('button', { name: 'Get access' }));
+    expect(within(dialog).getByText('Enter how long you need it.')).toBeTruthy();
+    expect(main.callsOf('requestAccess')).toEqual([]);
   });
 
   it('validates the ticket as it is typed', async () => {
@@ -140,6 +153,7 @@ describe('the request dialog', () => {
         durationSeconds: 3600,
         reason: 'Fix order 4411',
         ticket: 'OPS-77',
+        idempotencyKey: expect.stringMatching(UUID) as unknown,
       },
     ]);
     expect(screen.queryByRole('dialog')).toBeNull();
@@ -159,6 +173,26 @@ describe('the request dialog', () => {
       'You already have access to sandbox/operator.',
     );
     expect(screen.getByRole('dialog')).toBeTruthy();
+  });
+
+  it('sends one idempotency key per dialog: a repeated send reuses it, the next dialog has its own', async () => {
+    const { user, dialog, main } = await openDialog({ resourceId: 'sandbox', role: 'operator' });
+    main.answer('requestAccess', () => ({
+      ok: false,
+      error: { code: 'service_unreachable', message: 'Can’t reach the Timebox service.' },
+    }));
+    await user.click(within(dialog).getByRole('button', { name: 'Get access' }));
+    await user.click(within(dialog).getByRole('button', { name: 'Get access' }));
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    await user.click(screen.getByRole('button', { name: 'Open request' }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Get access' }));
+    const keys = main
+      .callsOf('requestAccess')
+      .map((args) => (args as { idempotencyKey: string }).idempotencyKey);
+    expect(keys).toHaveLength(3);
+    for (const key of keys) expect(key).toMatch(UUID);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
   });
 
   it('keeps Tab inside the dialog', async () => {

@@ -36,6 +36,8 @@ export function RequestDialog({
   const reasonRef = useRef<HTMLTextAreaElement>(null);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // One per dialog: a send repeated after a lost answer is the same request, never a second one.
+  const [idempotencyKey] = useState(() => crypto.randomUUID());
 
   return (
     <Dialog title="Request access" onClose={onClose} initialFocus={selected ? reasonRef : picker}>
@@ -79,7 +81,7 @@ export function RequestDialog({
             onSend={async (args) => {
               setSending(true);
               setError(null);
-              const result = await runtime.api.requestAccess(args);
+              const result = await runtime.api.requestAccess({ ...args, idempotencyKey });
               setSending(false);
               if (!result.ok) {
                 setError(result.error.message);

@@ -17,6 +17,8 @@ export interface WiredPage {
   readonly calls: string[];
   /** Resolves when every push so far has reached the page. */
   flushed(): Promise<void>;
+  /** Sends the snapshot held back by `holdSnapshot` (at once if the renderer already asked for it). */
+  releaseSnapshot(): void;
 }
 
 /**
@@ -53,7 +55,12 @@ function installBridge(names: { methods: readonly string[]; push: string; invoke
  * handlers and the same `dispatch` validation; the snapshot is pushed when the renderer says it is ready,
  * then every change, and the core's navigation requests.
  */
-export async function wirePage(page: Page, core: TimeboxCore, clock: ManualClock): Promise<WiredPage> {
+export async function wirePage(
+  page: Page,
+  core: TimeboxCore,
+  clock: ManualClock,
+  options: { readonly holdSnapshot?: boolean } = {},
+): Promise<WiredPage> {
   const clipboard = { text: '' };
   const warnings: string[] = [];
   const calls: string[] = [];
@@ -64,6 +71,9 @@ export async function wirePage(page: Page, core: TimeboxCore, clock: ManualClock
     },
   };
   let ready = false;
+  // A held snapshot keeps the window in its loading state, as a main that is slow to answer would.
+  let held = options.holdSnapshot === true;
+  let asked = false;
   // Pushes reach the page in the order they happened, as IPC messages do.
   let pushes: Promise<void> = Promise.resolve();
   const push = (channel: 'state' | 'navigate', payload: unknown): void => {
@@ -82,6 +92,11 @@ export async function wirePage(page: Page, core: TimeboxCore, clock: ManualClock
     });
   };
 
+  const sendSnapshot = (): void => {
+    ready = true;
+    push('state', core.store.snapshot());
+  };
+
   const handlers = createHandlers({
     core,
     clipboard: {
@@ -96,8 +111,8 @@ export async function wirePage(page: Page, core: TimeboxCore, clock: ManualClock
     openExternal: async () => undefined,
     externalHosts: [],
     rendererReady: () => {
-      ready = true;
-      push('state', core.store.snapshot());
+      asked = true;
+      if (!held) sendSnapshot();
     },
   });
   core.store.subscribe((update) => {
@@ -107,7 +122,10 @@ export async function wirePage(page: Page, core: TimeboxCore, clock: ManualClock
     push('navigate', target);
   });
   page.on('framenavigated', (frame) => {
-    if (frame === page.mainFrame()) ready = false;
+    if (frame === page.mainFrame()) {
+      ready = false;
+      asked = false;
+    }
   });
   await page.exposeBinding(INVOKE_BINDING, (_source, method: string, args: unknown) => {
     calls.push(method);
@@ -118,5 +136,14 @@ export async function wirePage(page: Page, core: TimeboxCore, clock: ManualClock
     push: PUSH_FUNCTION,
     invoke: INVOKE_BINDING,
   });
-  return { clipboard, warnings, calls, flushed: () => pushes };
+  return {
+    clipboard,
+    warnings,
+    calls,
+    flushed: () => pushes,
+    releaseSnapshot() {
+      held = false;
+      if (asked) sendSnapshot();
+    },
+  };
 }

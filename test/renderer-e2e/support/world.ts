@@ -3,14 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createService, type TimeboxService } from '../../../server/app.js';
+import type { IssuerFactory } from '../../../server/credentials/issuer.js';
+import type { Policy } from '../../../server/policy/types.js';
 import type { StoredSettings } from '../../../main/core/settings.js';
 import { startDesktop, type TestDesktop } from '../../support/desktop.js';
 import { Api } from '../../support/http.js';
 import { testKeychain } from '../../support/keychain.js';
 import { ManualClock } from '../../support/manual-clock.js';
-import { demoOrganisation } from '../../support/service.js';
 import { wirePage, type WiredPage } from './bridge.js';
-import { ensureRendererBuilt, RENDERER_OUT } from './build.js';
+import { buildRenderer } from './build.js';
+import { startScreenshotRun } from './look.js';
+import { organisationWithTotp } from '../../support/totp-organisation.js';
 import { serveFolder, type StaticServer } from './static-server.js';
 
 /** The service's heartbeat; time moves in steps no longer than this, so live streams never look stale. */
@@ -32,15 +35,27 @@ export interface Person {
   readonly keychain: ReturnType<typeof testKeychain>;
   readonly page: Page;
   readonly wired: WiredPage;
-  /** What the page's console reported as errors, and its uncaught exceptions. */
-  readonly pageErrors: string[];
   /** Bytes that arrived on the person's event stream: heartbeats prove the stream is alive. */
   readonly streamChunks: () => number;
 }
 
+export interface WorldOptions {
+  /** The organisation the service runs (the demo one and erin by default). */
+  readonly organisation?: () => Promise<Policy>;
+  /** Credential issuers by resource kind, beside the service's built-in ones. */
+  readonly issuers?: ReadonlyMap<string, IssuerFactory>;
+}
+
+export interface WindowOptions {
+  /** Keep main's first snapshot back until `wired.releaseSnapshot()`: the window shows its loading state. */
+  readonly holdSnapshot?: boolean;
+}
+
 /**
  * Everything one test needs: the grant service on a manual clock (stoppable and restartable on the same
- * data and port), the built renderer served with the windows' CSP, Debian's Chromium, and people.
+ * data and port), the renderer freshly built and served with the windows' CSP, Debian's Chromium, and
+ * people. It watches every window: what each asked the network for beyond the renderer's own files, and
+ * what each reported as an error.
  */
 export class World {
   readonly clock = new ManualClock();
@@ -48,19 +63,36 @@ export class World {
   serviceUrl = '';
   private port = 0;
   private readonly dataDir = mkdtempSync(join(tmpdir(), 'timebox-e2e-'));
+  private readonly rendererDir: string;
   private browser: Browser | null = null;
   private server: StaticServer | null = null;
   private readonly contexts: BrowserContext[] = [];
   readonly people: Person[] = [];
   /** Every open window, each on its own fake clock that moves with the world's. */
   private readonly pages: Page[] = [];
+  /** Requests any window made for something other than the renderer's own files (method and URL). */
+  readonly strayRequests: string[] = [];
+  /** Console errors and uncaught exceptions of every window. */
+  readonly pageErrors: string[] = [];
 
-  static async start(): Promise<World> {
-    ensureRendererBuilt();
-    const world = new World();
-    await world.startService();
-    world.server = await serveFolder(RENDERER_OUT);
-    world.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  private constructor(
+    rendererDir: string,
+    private readonly options: WorldOptions,
+  ) {
+    this.rendererDir = rendererDir;
+  }
+
+  static async start(options: WorldOptions = {}): Promise<World> {
+    await startScreenshotRun();
+    const world = new World(buildRenderer(), options);
+    try {
+      await world.startService();
+      world.server = await serveFolder(world.rendererDir);
+      world.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    } catch (error) {
+      await world.stop(); // leaves no build, data folder or listener behind
+      throw error;
+    }
     return world;
   }
 
@@ -71,7 +103,8 @@ export class World {
   /** Starts the service (again): the same PGlite data folder and, after the first start, the same port. */
   async startService(): Promise<void> {
     const service = await createService({
-      policy: await demoOrganisation(),
+      policy: await (this.options.organisation ?? organisationWithTotp)(),
+      ...(this.options.issuers ? { issuers: this.options.issuers } : {}),
       databaseUrl: null,
       dataDir: this.dataDir,
       clock: this.clock,
@@ -91,7 +124,7 @@ export class World {
   /** Opens a window of the app for a new person (not yet signed in), on the page's own fake clock. */
   async open(
     windowKind: 'main' | 'popover',
-    options: { settings?: Partial<StoredSettings> } = {},
+    options: WindowOptions & { readonly settings?: Partial<StoredSettings> } = {},
   ): Promise<Person> {
     if (!this.browser || !this.server) throw new Error('the world is not started');
     let chunks = 0;
@@ -121,15 +154,8 @@ export class World {
       fetch: countingFetch,
       ...(options.settings ? { settings: options.settings } : {}),
     });
-    const { page, wired } = await this.openWindow(desktop, windowKind);
-    const pageErrors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => {
-      pageErrors.push(error.message);
-    });
-    const person = { desktop, keychain, page, wired, pageErrors, streamChunks: () => chunks };
+    const { page, wired } = await this.openWindow(desktop, windowKind, options);
+    const person = { desktop, keychain, page, wired, streamChunks: () => chunks };
     this.people.push(person);
     return person;
   }
@@ -138,20 +164,35 @@ export class World {
   async openWindow(
     desktop: TestDesktop,
     windowKind: 'main' | 'popover',
+    options: WindowOptions = {},
   ): Promise<{ page: Page; wired: WiredPage }> {
-    if (!this.browser || !this.server) throw new Error('the world is not started');
+    const server = this.server;
+    if (!this.browser || !server) throw new Error('the world is not started');
     const context = await this.browser.newContext({
       viewport: windowKind === 'popover' ? { width: 360, height: 560 } : { width: 960, height: 680 },
       reducedMotion: 'reduce',
     });
     this.contexts.push(context);
     const page = await context.newPage();
+    const name = `${windowKind} window ${this.pages.length + 1}`;
+    page.on('request', (request) => {
+      const url = request.url();
+      // A data: URL is part of the page itself (index.html's empty icon), not a trip to the network.
+      if (url.startsWith('data:') || (request.method() === 'GET' && server.serves(url))) return;
+      this.strayRequests.push(`${name}: ${request.method()} ${url}`);
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.pageErrors.push(`${name}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => {
+      this.pageErrors.push(`${name}: ${error.message}`);
+    });
     // Installed a minute early, then paused exactly at the world's time: an installed clock runs until
     // paused, and it can only be paused ahead of where it is.
     await page.clock.install({ time: this.clock.now() - 60_000 });
     await page.clock.pauseAt(this.clock.now());
-    const wired = await wirePage(page, desktop.core, this.clock);
-    await page.goto(`${this.server.url}/index.html?window=${windowKind}`);
+    const wired = await wirePage(page, desktop.core, this.clock, options);
+    await page.goto(`${server.url}/index.html?window=${windowKind}`);
     this.pages.push(page);
     return { page, wired };
   }
@@ -183,16 +224,15 @@ export class World {
   }
 
   /**
-   * Moves one page's clock first, so what it shows can be checked before main or the service move, then
-   * brings every other clock to the same time.
+   * Moves one page's clock alone: what the page shows can be checked while main and the service still
+   * live in the past. `catchUpWith(page, ms)` brings every other clock to it.
    */
-  async advancePageFirst(page: Page, ms: number): Promise<void> {
+  async advancePageOnly(page: Page, ms: number): Promise<void> {
     await page.clock.runFor(ms);
-    await this.catchUp(page, ms);
   }
 
   /** Moves the service, the cores and every page but `ahead` by `ms`, to where `ahead` already is. */
-  private async catchUp(ahead: Page, ms: number): Promise<void> {
+  async catchUpWith(ahead: Page, ms: number): Promise<void> {
     this.clock.advance(ms);
     await this.service?.scheduler.settled();
     for (const page of this.pages) if (page !== ahead) await page.clock.runFor(ms);
@@ -210,7 +250,7 @@ export class World {
       // A little ahead of the page's clock: it keeps running until the pause lands, and never goes back.
       const pageNow = (await page.evaluate(() => Date.now())) + 1000;
       await page.clock.pauseAt(pageNow);
-      await this.catchUp(page, pageNow - this.clock.now());
+      await this.catchUpWith(page, pageNow - this.clock.now());
     }
   }
 
@@ -229,6 +269,7 @@ export class World {
     await this.server?.close();
     await this.stopService();
     rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.rendererDir, { recursive: true, force: true });
   }
 }
 
