@@ -6,22 +6,44 @@ import { writeBenchPolicy } from './lib/policy.js';
 import type { ScenarioResult } from './lib/results.js';
 import { expiryScenario } from './scenarios/expiry.js';
 import { lifecycleScenario } from './scenarios/lifecycle.js';
+import { notificationScenario } from './scenarios/notification.js';
+import { desktopScaleScenario } from './scenarios/desktop-scale.js';
+import { crashScenario } from './scenarios/crash.js';
+import { hostileScenario } from './scenarios/hostile.js';
+import { postgresAccessScenario } from './scenarios/postgres-access.js';
 
 /**
  * `npm run bench` (quick) or `npm run bench -- --full`: runs each scenario over loopback on this machine,
  * prints every figure next to its target, and writes bench/results/latest.json and latest.md. A missed
- * target is reported, never fatal.
+ * target is reported, never fatal. `--only <word>` (repeatable) runs the scenarios whose title has it.
  */
-const { values } = parseArgs({ options: { full: { type: 'boolean', default: false } } });
+const SCENARIOS = [
+  ['lifecycle throughput', lifecycleScenario],
+  ['expiry precision', expiryScenario],
+  ['approval to notification', notificationScenario],
+  ['crash and restart', crashScenario],
+  ['desktop at scale', desktopScaleScenario],
+  ['hostile input', hostileScenario],
+  ['postgres access', postgresAccessScenario],
+] as const;
+
+const { values } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true, default: [] },
+  },
+});
 const full = values.full;
+const chosen = SCENARIOS.filter(
+  ([title]) => values.only.length === 0 || values.only.some((word) => title.includes(word)),
+);
+if (chosen.length === 0)
+  throw new Error(`--only matched no scenario; they are: ${SCENARIOS.map(([title]) => title).join(', ')}`);
 const scratch = mkdtempSync(join(tmpdir(), 'timebox-bench-policy-'));
 const results: ScenarioResult[] = [];
 try {
   const policyFile = await writeBenchPolicy(scratch);
-  for (const [title, scenario] of [
-    ['lifecycle throughput', lifecycleScenario],
-    ['expiry precision', expiryScenario],
-  ] as const) {
+  for (const [title, scenario] of chosen) {
     process.stdout.write(`running ${title}…\n`);
     try {
       results.push(...(await scenario(policyFile, full)));
@@ -44,7 +66,8 @@ try {
 
 const format = (value: number): string => (Number.isNaN(value) ? '—' : String(value));
 const rows = results.map((row) => {
-  const target = row.target === null ? '' : `${row.better === 'higher' ? '≥' : '<'} ${row.target}`;
+  const target =
+    row.target === null ? '' : `${{ higher: '≥', lower: '<', exact: '=' }[row.better]} ${row.target}`;
   return `| ${row.name} | ${row.metric} | ${format(row.value)} ${row.unit} | ${target} | ${row.target === null && !row.note?.startsWith('not run') && !row.note?.startsWith('failed') ? 'info' : row.pass ? 'pass' : 'MISS'} | ${row.note ?? ''} |`;
 });
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version };
@@ -59,10 +82,13 @@ const markdown = [
   '',
 ].join('\n');
 process.stdout.write(`\n${markdown}`);
+// A run of some scenarios (--only) must not pass for the record of a whole run.
 const folder = new URL('./results/', import.meta.url);
+const stem = values.only.length === 0 ? 'latest' : 'partial';
 mkdirSync(folder, { recursive: true });
 writeFileSync(
-  new URL('latest.json', folder),
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), mode: full ? 'full' : 'quick', machine, scenarios: results }, null, 2)}\n`,
+  new URL(`${stem}.json`, folder),
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), mode: full ? 'full' : 'quick', ...(values.only.length === 0 ? {} : { only: values.only }), machine, scenarios: results }, null, 2)}\n`,
 );
-writeFileSync(new URL('latest.md', folder), markdown);
+writeFileSync(new URL(`${stem}.md`, folder), markdown);
+process.stdout.write(`\nwritten to bench/results/${stem}.json and ${stem}.md\n`);

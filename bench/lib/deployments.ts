@@ -51,8 +51,8 @@ export async function onEachDeployment(
       ),
     ];
   try {
-    services = [await startService([policyFile, '-'], { DATABASE_URL: database.url })];
-    services.push(await startService([policyFile, '-'], { DATABASE_URL: database.url }));
+    services = [await startService([policyFile, '-'], { env: { DATABASE_URL: database.url } })];
+    services.push(await startService([policyFile, '-'], { env: { DATABASE_URL: database.url } }));
     results.push(
       ...(await measure({
         kind: 'postgres',

@@ -16,8 +16,9 @@ export class BenchClient {
     path: string,
     token?: string,
     body?: unknown,
+    extraHeaders: Readonly<Record<string, string>> = {},
   ): Promise<{ status: number; json: unknown }> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.pool.request({

@@ -8,9 +8,14 @@ export const BENCH_USERS = Array.from(
   (_, index) => `user${String(index + 1).padStart(2, '0')}`,
 );
 
+/** Approves `prod/read`; nobody else does. */
+export const BENCH_APPROVER = 'lead';
+
 /**
  * A policy for load: 64 engineers (real load comes from many people, and each person's events are
- * ordered on their own row) and an auto-approved role whose grants last from 10 s to a day.
+ * ordered on their own row) and an auto-approved role whose grants last from 10 s to a day. For the
+ * scenarios that need them (approval latency, hostile input), a role one lead approves, a two-stage
+ * chain with a ticket pattern, and a role with two seats.
  */
 export async function writeBenchPolicy(folder: string): Promise<string> {
   const passwordHash = await hashPassword(BENCH_PASSWORD);
@@ -25,9 +30,11 @@ service:
   loginLimits: { perAddress: { attempts: 1000, window: 1m } }
 groups:
   engineers: {}
+  leads: {}
   admins: {}
 users:
 ${users}
+  ${BENCH_APPROVER}: { displayName: Lead, passwordHash: "${passwordHash}", groups: [leads] }
   admin: { displayName: Admin, passwordHash: "${passwordHash}", groups: [admins], admin: true }
 resources:
   sandbox:
@@ -38,6 +45,30 @@ resources:
         requesters: [engineers]
         duration: { min: 10s, default: 5m, max: 1d }
         reasonRequired: false
+        approval: auto
+  prod:
+    name: Production
+    kind: database
+    roles:
+      read:
+        requesters: [engineers]
+        duration: { min: 1m, default: 1h, max: 4h }
+        reasonRequired: false
+        approval: { mode: any, approvers: { groups: [leads] } }
+      write:
+        requesters: [engineers]
+        duration: { min: 1m, default: 30m, max: 2h }
+        ticketPattern: 'OPS-[0-9]+'
+        approval:
+          mode: chain
+          stages:
+            - { name: Lead, approvers: { groups: [leads] } }
+            - { name: Admin, approvers: { groups: [admins] } }
+      console:
+        requesters: [engineers]
+        duration: { min: 10s, default: 5m, max: 1h }
+        reasonRequired: false
+        seats: 2
         approval: auto
 `,
   );

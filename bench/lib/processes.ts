@@ -6,7 +6,13 @@ const ROOT = new URL('../../', import.meta.url);
 export interface RunningProcess {
   readonly url: string;
   readonly child: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  readonly output: () => string;
+  /** Whether it is still running. */
+  readonly alive: () => boolean;
   stop(): Promise<void>;
+  /** kill -9: no drain, no clean close of the database. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -18,38 +24,77 @@ export async function startProcess(
   args: string[],
   env: Record<string, string>,
   urlPattern: RegExp,
+  nodeArgs: readonly string[] = [],
 ): Promise<RunningProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, TIMEBOX_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const collect = (chunk: Buffer): void => {
+    output += chunk.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
+    const onData = (): void => {
       const match = urlPattern.exec(output);
       if (match?.[1]) resolve(match[1]);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      reject(new Error(`${entry} exited with ${String(code)} before listening:\n${output}`));
+    child.once('exit', (code, signal) => {
+      reject(new Error(`${entry} exited (${String(code ?? signal)}) before listening:\n${output}`));
     });
   });
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+  const endWith = async (signal: NodeJS.Signals): Promise<void> => {
+    if (!alive()) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  };
   return {
     url,
     child,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
+    output: () => output,
+    alive,
+    stop: () => endWith('SIGTERM'),
+    kill: () => endWith('SIGKILL'),
   };
 }
 
+export interface ServiceOptions {
+  readonly env?: Record<string, string>;
+  /** Listen on this port (0: any), so a restarted service keeps its address. */
+  readonly port?: number;
+  /** Also serve GET /digest on a second port (see state-digest.ts); its URL is then `digestUrl`. */
+  readonly digest?: boolean;
+}
+
+export interface RunningService extends RunningProcess {
+  readonly digestUrl: string | null;
+  /** Epoch ms when the service's own code began, after Node and the modules loaded. */
+  readonly codeStartedAt: number;
+}
+
 /** The grant service, as `npm run server` runs it. */
-export function startService(args: string[], env: Record<string, string> = {}): Promise<RunningProcess> {
+export async function startService(args: string[], options: ServiceOptions = {}): Promise<RunningService> {
   // The service logs at warn here, so the URL comes from a line we print only for the bench.
-  return startProcess('bench/lib/service-entry.ts', args, env, /BENCH_LISTENING (\S+)/);
+  const running = await startProcess(
+    'bench/lib/service-entry.ts',
+    args,
+    {
+      ...options.env,
+      BENCH_PORT: String(options.port ?? 0),
+      ...(options.digest ? { BENCH_DIGEST: '1' } : {}),
+    },
+    /BENCH_LISTENING (\S+)/,
+  );
+  return {
+    ...running,
+    digestUrl: /BENCH_DIGEST (\S+)/.exec(running.output())?.[1] ?? null,
+    codeStartedAt: Number(/BENCH_STARTED (\d+)/.exec(running.output())?.[1] ?? Number.NaN),
+  };
 }

@@ -4,8 +4,8 @@ export interface ScenarioResult {
   readonly unit: string;
   readonly value: number;
   readonly target: number | null;
-  /** Whether a value above the target is good (throughput) or below it (latency, errors). */
-  readonly better: 'higher' | 'lower';
+  /** Whether a value above the target is good (throughput), below it (latency, errors), or only the target itself. */
+  readonly better: 'higher' | 'lower' | 'exact';
   readonly pass: boolean;
   readonly note?: string;
 }
@@ -16,10 +16,11 @@ export function result(
   unit: string,
   value: number,
   target: number | null,
-  better: 'higher' | 'lower',
+  better: ScenarioResult['better'],
   note?: string,
 ): ScenarioResult {
-  const pass = target === null || (better === 'higher' ? value >= target : value < target);
+  const meets = { higher: value >= (target ?? 0), lower: value < (target ?? 0), exact: value === target };
+  const pass = target === null || meets[better];
   return { name, metric, unit, value, target, better, pass, ...(note === undefined ? {} : { note }) };
 }
 
