@@ -142,9 +142,20 @@ export class PostgresAccess implements CredentialIssuer, AccessProvisioner {
   ): Promise<AccessOutcome> {
     const name = escapeIdentifier(login);
     const validUntil = escapeLiteral(target.expiresAt.toISOString());
-    if (await loginExists(client, login)) {
-      await client.query(`ALTER ROLE ${name} WITH LOGIN VALID UNTIL ${validUntil}`);
-      return { login, created: false, validUntil: target.expiresAt.toISOString() };
+    const { rows } = await client.query<{ rolvaliduntil: Date | null }>(
+      `SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1`,
+      [login],
+    );
+    const existing = rows[0];
+    if (existing) {
+      // Grants only ever get longer: a fetch that read the grant before an extension must not pull
+      // VALID UNTIL back to the old expiry.
+      const later =
+        existing.rolvaliduntil !== null && existing.rolvaliduntil.getTime() > target.expiresAt.getTime()
+          ? existing.rolvaliduntil
+          : target.expiresAt;
+      await client.query(`ALTER ROLE ${name} WITH LOGIN VALID UNTIL ${escapeLiteral(later.toISOString())}`);
+      return { login, created: false, validUntil: later.toISOString() };
     }
     const access = this.accessOf(target.role);
     // Created without a password, so no password opens it until the owner fetches the credential.

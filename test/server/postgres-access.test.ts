@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresAccess } from '../../server/access/postgres-access.js';
+import type { GrantRecord } from '../../server/domain/records.js';
 import type { AuditEntryView, GrantView, RequestView } from '../../server/http/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import {
@@ -384,3 +386,51 @@ describe.runIf(postgresAvailable()).each(DATABASES)(
     });
   },
 );
+
+describe.runIf(postgresAvailable())('a PostgreSQL login on its own', () => {
+  let target: PostgresTarget;
+  let access: PostgresAccess;
+
+  beforeAll(async () => {
+    target = await PostgresTarget.create(postgresServerUrl());
+    const resource = (await target.policy()).resources.get('warehouse');
+    if (!resource) throw new Error('the target policy has no warehouse');
+    access = new PostgresAccess(resource, { warn: () => undefined });
+  });
+  afterAll(async () => {
+    await access.close();
+    await target.drop();
+  });
+
+  it('never moves VALID UNTIL back, when a fetch read its grant before an extension', async () => {
+    const grantId = 'grt_00000000000000000v01';
+    const start = Date.parse('2030-01-07T09:00:00.000Z');
+    const extended = new Date(start + 2 * 3600_000);
+    await access.provision({
+      grantId,
+      userId: 'alice',
+      resourceId: 'warehouse',
+      role: 'read',
+      expiresAt: extended,
+    });
+    const stale: GrantRecord = {
+      id: grantId,
+      request_id: 'req_00000000000000000v01',
+      user_id: 'alice',
+      resource_id: 'warehouse',
+      role: 'read',
+      status: 'active',
+      starts_at: new Date(start),
+      expires_at: new Date(start + 3600_000),
+      ended_at: null,
+      end_reason: null,
+      ended_by: null,
+      next_reminder_at: null,
+    };
+    const credential = await access.issue(stale);
+    expect((await target.login(credential.user))?.rolvaliduntil?.toISOString()).toBe(extended.toISOString());
+    expect(await access.revoke({ grantId })).toMatchObject({ existed: true, sessionsEnded: 0 });
+    expect(await access.revoke({ grantId })).toMatchObject({ existed: false });
+    expect(await target.login(credential.user)).toBeNull();
+  });
+});
