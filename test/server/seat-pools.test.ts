@@ -207,7 +207,7 @@ describe.each(DATABASES)('seat pools on %s', (kind) => {
     expect(lastWeek.body.items[0]?.seatHoursUsed).toBe(3.5);
   });
 
-  it('refuses a report to non-administrators and for periods it cannot make', async () => {
+  it('refuses a report to non-administrators and for periods it cannot make, and makes the rest', async () => {
     await start();
     const { api } = running;
     const cases: [string, string, number, string][] = [
@@ -232,6 +232,15 @@ describe.each(DATABASES)('seat pools on %s', (kind) => {
       ],
       ['/v1/seat-pools/utilization?from=2020-01-01T00:00:00Z', admin, 400, 'invalid_period'],
       ['/v1/seat-pools/utilization?from=yesterday', admin, 400, 'invalid_request'],
+      // Found by the bench's hostile input: year 0 reached PostgreSQL, which refused it (a 500).
+      ['/v1/seat-pools/utilization?to=0000-01-01T00:00:00Z', admin, 400, 'invalid_period'],
+      [
+        '/v1/seat-pools/utilization?from=1969-12-31T00:00:00Z&to=1970-01-02T00:00:00Z',
+        admin,
+        400,
+        'invalid_period',
+      ],
+      ['/v1/seat-pools/utilization?to=9999-12-31T23:59:59Z', admin, 200, ''],
       ['/v1/seat-pools/utilization?to=2030-13-01T00:00:00Z', admin, 400, 'invalid_request'],
       ['/v1/seat-pools/utilization?pool=cad', admin, 400, 'unknown_field'],
       ['/v1/seat-pools/utilization', 'not-a-token', 401, 'invalid_token'],
@@ -239,7 +248,7 @@ describe.each(DATABASES)('seat pools on %s', (kind) => {
     for (const [path, bearer, status, code] of cases) {
       const response = await api.get<ErrorBody>(path, bearer);
       expect(response.status, path).toBe(status);
-      expect(response.body.error.code, path).toBe(code);
+      if (status !== 200) expect(response.body.error.code, path).toBe(code);
     }
   });
 });

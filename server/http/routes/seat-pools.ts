@@ -6,6 +6,8 @@ import { errorBody, seatPoolReportQuery, seatPoolReports } from '../schemas.js';
 
 const DAY_MS = 86_400_000;
 const MAX_PERIOD_DAYS = 366;
+// Times before 1970 or from the year 10000 on are valid ISO text that PostgreSQL will not compare with.
+const LAST_INSTANT = Date.parse('10000-01-01T00:00:00.000Z');
 
 export const seatPoolRoutes =
   (context: RouteContext): FastifyPluginAsyncZod =>
@@ -28,6 +30,12 @@ export const seatPoolRoutes =
         const now = context.clock.now();
         const to = request.query.to === undefined ? now : Date.parse(request.query.to);
         const from = request.query.from === undefined ? to - 7 * DAY_MS : Date.parse(request.query.from);
+        if (from < 0 || to >= LAST_INSTANT) {
+          throw badRequest(
+            'invalid_period',
+            'Ask for a period between 1970 and the year 9999: no grant lies outside it.',
+          );
+        }
         if (from >= to) {
           throw badRequest(
             'invalid_period',
