@@ -1,4 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
+// The page gets `window.timebox` exactly as the renderer's end-to-end tests give it.
+import { INVOKE_BINDING, installBridge, PUSH_FUNCTION } from '../../test/renderer-e2e/support/bridge.js';
 import { INVOKE_METHODS } from '../../preload/channels.js';
 import type { DesktopClock } from '../../main/core/clock.js';
 import { createHandlers, dispatch } from '../../main/core/ipc-handlers.js';
@@ -16,8 +18,6 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-const PUSH_FUNCTION = '__timeboxPush';
-const INVOKE_BINDING = '__timeboxInvoke';
 const TIMINGS = '__benchTimings';
 
 /** What the page recorded about itself (see `instrument`). */
@@ -106,31 +106,6 @@ function instrument(names: { timings: string; expectGrants: number }): void {
   } catch {
     // A Chromium without the Long Animation Frames API: the timer figures stand alone.
   }
-}
-
-/** `window.timebox` as the preload exposes it: each method a call through one binding, pushes through one function. */
-function installBridge(names: { methods: readonly string[]; push: string; invoke: string }): void {
-  const scope = globalThis as unknown as Scope;
-  const invoke = (method: string, args: unknown): Promise<unknown> =>
-    (scope[names.invoke] as (method: string, args: unknown) => Promise<unknown>)(method, args);
-  const listeners = {
-    state: new Set<(payload: unknown) => void>(),
-    navigate: new Set<(payload: unknown) => void>(),
-  };
-  const subscribe = (channel: keyof typeof listeners) => (listener: (payload: unknown) => void) => {
-    listeners[channel].add(listener);
-    return () => {
-      listeners[channel].delete(listener);
-    };
-  };
-  const api: Scope = { onState: subscribe('state'), onNavigate: subscribe('navigate') };
-  for (const method of names.methods) api[method] = (args: unknown) => invoke(method, args);
-  Object.defineProperty(scope, 'timebox', { value: Object.freeze(api) });
-  Object.defineProperty(scope, names.push, {
-    value: (channel: keyof typeof listeners, payload: unknown) => {
-      for (const listener of listeners[channel]) listener(payload);
-    },
-  });
 }
 
 /**

@@ -104,7 +104,7 @@ export class PostgresAccess implements CredentialIssuer, AccessProvisioner {
     const name = escapeIdentifier(login);
     // First no new sessions, committed, so nothing can log in while the live ones are ended.
     const existed = await this.underLock(login, async (client) => {
-      if (!(await loginExists(client, login))) return false;
+      if (!(await findLogin(client, login))) return false;
       await client.query(`ALTER ROLE ${name} NOLOGIN`);
       return true;
     });
@@ -112,7 +112,7 @@ export class PostgresAccess implements CredentialIssuer, AccessProvisioner {
     // VALID UNTIL and NOLOGIN only stop new logins: sessions already open must be ended.
     const sessionsEnded = await this.endSessions(login);
     await this.underLock(login, async (client) => {
-      if (!(await loginExists(client, login))) return;
+      if (!(await findLogin(client, login))) return;
       // What the login owns goes with it, and so do the privileges granted to it in this database.
       await client.query(`DROP OWNED BY ${name}`);
       await client.query(`DROP ROLE ${name}`);
@@ -142,11 +142,7 @@ export class PostgresAccess implements CredentialIssuer, AccessProvisioner {
   ): Promise<AccessOutcome> {
     const name = escapeIdentifier(login);
     const validUntil = escapeLiteral(target.expiresAt.toISOString());
-    const { rows } = await client.query<{ rolvaliduntil: Date | null }>(
-      `SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1`,
-      [login],
-    );
-    const existing = rows[0];
+    const existing = await findLogin(client, login);
     if (existing) {
       // Grants only ever get longer: a fetch that read the grant before an extension must not pull
       // VALID UNTIL back to the old expiry.
@@ -225,7 +221,14 @@ export class PostgresAccess implements CredentialIssuer, AccessProvisioner {
   }
 }
 
-async function loginExists(client: pg.PoolClient, login: string): Promise<boolean> {
-  const { rowCount } = await client.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [login]);
-  return (rowCount ?? 0) > 0;
+/** The login's row, when it exists. */
+async function findLogin(
+  client: pg.PoolClient,
+  login: string,
+): Promise<{ readonly rolvaliduntil: Date | null } | undefined> {
+  const { rows } = await client.query<{ rolvaliduntil: Date | null }>(
+    `SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1`,
+    [login],
+  );
+  return rows[0];
 }

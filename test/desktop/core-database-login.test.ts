@@ -3,14 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../main/core/errors.js';
 import { CLIPBOARD_CLEAR_MS } from '../../main/core/ipc-handlers.js';
 import { trayModel, type TrayMenuItem } from '../../main/core/tray-model.js';
-import { createTestDatabase, DATABASES } from '../support/databases.js';
+import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
-import type { RunningService } from '../support/service.js';
+import { startService, type RunningService } from '../support/service.js';
 import {
   databaseDesktop,
   demoWithAnalytics,
   recordingLauncher,
-  serviceWith,
   standInPostgresIssuer,
   type DatabaseDesktop,
 } from './database-logins.js';
@@ -51,9 +50,9 @@ describe.runIf(keychainAvailable).each(DATABASES)('database logins on the deskto
   beforeEach(async () => {
     const issuer = standInPostgresIssuer();
     fetches = issuer.fetches;
-    running = await serviceWith({
+    running = await startService({
+      kind,
       policy: await demoWithAnalytics(),
-      database: await createTestDatabase(kind),
       issuers: new Map([['postgres', issuer.factory]]),
     });
   });

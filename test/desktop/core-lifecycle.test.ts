@@ -11,7 +11,7 @@ import { trayModel } from '../../main/core/tray-model.js';
 import type { RequestView } from '../../server/http/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { startDesktop } from '../support/desktop.js';
-import { keychainAvailable, testKeychain } from '../support/keychain.js';
+import { keychainAvailable, missingKeychain, testKeychain } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
 import { desktopOf, sandboxGrant, sessionToken, untilLive, type Person } from './harness.js';
 import { until } from './helpers.js';
@@ -431,13 +431,6 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
     }
   });
 });
-
-/** A keychain that fails as keytar does without a Secret Service. */
-function missingKeychain(): Keychain {
-  const fail = () =>
-    Promise.reject(new KeychainUnavailableError('Cannot autolaunch D-Bus without X11 $DISPLAY'));
-  return { get: fail, set: fail, delete: fail, accounts: fail };
-}
 
 describe.each(DATABASES)('the core without a keychain on %s', (kind) => {
   let running: RunningService;

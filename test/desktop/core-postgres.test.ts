@@ -4,11 +4,11 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLIPBOARD_CLEAR_MS } from '../../main/core/ipc-handlers.js';
 import type { PsqlEnvironment } from '../../main/core/psql.js';
-import { createTestDatabase, DATABASES, postgresAvailable, postgresServerUrl } from '../support/databases.js';
+import { DATABASES, postgresAvailable, postgresServerUrl } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { PostgresTarget } from '../support/postgres-target.js';
-import type { RunningService } from '../support/service.js';
-import { databaseDesktop, recordingLauncher, serviceWith, type DatabaseDesktop } from './database-logins.js';
+import { startService, type RunningService } from '../support/service.js';
+import { databaseDesktop, recordingLauncher, type DatabaseDesktop } from './database-logins.js';
 import { until } from './helpers.js';
 
 /** The total of reporting.sales, as the login sees it through `config`; its SQLSTATE when refused. */
@@ -63,10 +63,7 @@ describe.runIf(keychainAvailable && postgresAvailable()).each(DATABASES)(
       await target.drop();
     });
     beforeEach(async () => {
-      running = await serviceWith({
-        policy: await target.policy(),
-        database: await createTestDatabase(kind),
-      });
+      running = await startService({ kind, policy: await target.policy() });
       alice = await databaseDesktop(running, 'alice', launcher);
     });
     afterEach(async () => {

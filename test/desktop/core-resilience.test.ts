@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLOCK_CHECK_EVERY_MS } from '../../main/core/clock-watch.js';
-import { grantAccount, KeychainUnavailableError, type Keychain } from '../../main/core/keychain.js';
+import { grantAccount, KeychainUnavailableError } from '../../main/core/keychain.js';
 import { grantView } from '../../server/http/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { startDesktop } from '../support/desktop.js';
-import { keychainAvailable, testKeychain } from '../support/keychain.js';
+import { keychainAvailable, missingKeychain, testKeychain } from '../support/keychain.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { startService, type RunningService } from '../support/service.js';
 import { desktopOf, sandboxGrant, untilLive, type Person } from './harness.js';
@@ -200,13 +200,6 @@ describe.runIf(keychainAvailable).each(DATABASES)('the clock watch in the core o
     expect(await alice.stored(grantId)).not.toBeNull();
   });
 });
-
-/** A keychain that fails as keytar does without a Secret Service. */
-function missingKeychain(): Keychain {
-  const fail = () =>
-    Promise.reject(new KeychainUnavailableError('Cannot autolaunch D-Bus without X11 $DISPLAY'));
-  return { get: fail, set: fail, delete: fail, accounts: fail };
-}
 
 describe.each(DATABASES)('what the core says without a keychain on %s', (kind) => {
   let running: RunningService;

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createService } from '../../server/app.js';
 import type { IssuerFactory } from '../../server/credentials/issuer.js';
 import { demoPolicy } from '../../server/demo/demo.js';
 import type { Policy } from '../../server/policy/types.js';
@@ -8,11 +7,8 @@ import { grantAccount } from '../../main/core/keychain.js';
 import type { PsqlEnvironment, PsqlLauncher } from '../../main/core/psql.js';
 import { TimeboxCore } from '../../main/core/timebox.js';
 import type { GrantState } from '../../preload/contract.js';
-import type { TestDatabase } from '../support/databases.js';
-import { Api } from '../support/http.js';
 import { testKeychain } from '../support/keychain.js';
-import { ManualClock } from '../support/manual-clock.js';
-import { settle, type RunningService } from '../support/service.js';
+import type { ManualClock } from '../support/manual-clock.js';
 import { memorySettings, recordingLog, until } from './helpers.js';
 
 /** The pieces the database-login suites share: a desktop with a launcher and the IPC handlers over it. */
@@ -162,38 +158,4 @@ export function standInPostgresIssuer(): { factory: IssuerFactory; fetches: Map<
 export function demoWithAnalytics(): Promise<Policy> {
   // The admin URL is never dialled: the suites replace the issuer that would use it.
   return demoPolicy('demo', { TIMEBOX_DEMO_POSTGRES_URL: 'postgres://stand-in@127.0.0.1:9/unused' });
-}
-
-/** The real service on a manual clock over `database`, with `issuers` beside the built-in ones. */
-export async function serviceWith(options: {
-  readonly policy: Policy;
-  readonly database: TestDatabase;
-  readonly issuers?: ReadonlyMap<string, IssuerFactory>;
-}): Promise<RunningService> {
-  const clock = new ManualClock();
-  const service = await createService({
-    policy: options.policy,
-    databaseUrl: options.database.url,
-    dataDir: null,
-    clock,
-    logger: false,
-    heartbeatMs: 15_000,
-    ...(options.issuers ? { issuers: options.issuers } : {}),
-  });
-  const url = await service.listen(0, '127.0.0.1');
-  await settle(service);
-  return {
-    service,
-    api: new Api(url),
-    url,
-    clock,
-    async advance(ms) {
-      clock.advance(ms);
-      await settle(service);
-    },
-    async stop() {
-      await service.close();
-      await options.database.drop();
-    },
-  };
 }

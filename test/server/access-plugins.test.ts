@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { createService, type TimeboxService } from '../../server/app.js';
+import type { TimeboxService } from '../../server/app.js';
 import type {
   AccessOutcome,
   AccessProvisioner,
@@ -12,9 +12,9 @@ import type {
 import type { GrantRecord } from '../../server/domain/records.js';
 import type { AuditEntryView, GrantView, RequestView } from '../../server/http/schemas.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
-import { Api } from '../support/http.js';
+import type { Api } from '../support/http.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { demoOrganisation, settle } from '../support/service.js';
+import { settle, startService } from '../support/service.js';
 
 /** A seat in an outside tool, kept in memory; each call can be held back or made to fail. */
 class FakeSeats implements CredentialIssuer, AccessProvisioner {
@@ -84,19 +84,16 @@ describe.each(DATABASES)('issuer plugins that make access outside the service, o
   /** Starts the service; `dataDir` keeps PGlite's data across a restart (PostgreSQL keeps its own). */
   async function start(seats: FakeSeats, clock: ManualClock, reuse?: TestDatabase, dataDir?: string) {
     database = reuse ?? (await createTestDatabase(kind));
-    service = await createService({
-      policy: await demoOrganisation(),
-      databaseUrl: database.url,
-      dataDir: dataDir ?? null,
+    const started = await startService({
+      kind,
       clock,
-      logger: false,
+      database,
+      ...(dataDir === undefined ? {} : { dataDir }),
       // The demo's CAD Studio is of kind "license": this plugin now hands out its seats.
       issuers: new Map([['license', () => seats]]),
     });
-    const running = service;
-    const api = new Api(await running.listen(0, '127.0.0.1'));
-    await settle(running);
-    return { api, running };
+    service = started.service;
+    return { api: started.api, running: started.service };
   }
 
   async function seatGrant(api: Api, token: string): Promise<GrantView> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import keytar from 'keytar';
 import { keytarKeychain } from '../../main/adapters/keytar-keychain.js';
-import type { Keychain } from '../../main/core/keychain.js';
+import { KeychainUnavailableError, type Keychain } from '../../main/core/keychain.js';
 
 /**
  * The real OS keychain for tests, each suite under a service name of its own. `npm test` runs inside a
@@ -42,4 +42,11 @@ export function testKeychain(): Keychain & { readonly service: string; wipe(): P
       for (const account of await keychain.accounts()) await keychain.delete(account);
     },
   };
+}
+
+/** A keychain that fails as keytar does without a Secret Service. */
+export function missingKeychain(): Keychain {
+  const fail = () =>
+    Promise.reject(new KeychainUnavailableError('Cannot autolaunch D-Bus without X11 $DISPLAY'));
+  return { get: fail, set: fail, delete: fail, accounts: fail };
 }

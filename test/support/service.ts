@@ -1,4 +1,5 @@
 import { createService, type TimeboxService } from '../../server/app.js';
+import type { IssuerFactory } from '../../server/credentials/issuer.js';
 import { demoPolicy } from '../../server/demo/demo.js';
 import type { Policy } from '../../server/policy/types.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
@@ -32,6 +33,8 @@ export interface StartOptions {
   /** PGlite data folder, for restart tests on PGlite. */
   readonly dataDir?: string;
   readonly heartbeatMs?: number;
+  /** Credential issuers by resource kind, beside the built-in ones (plugins, stand-ins). */
+  readonly issuers?: ReadonlyMap<string, IssuerFactory>;
 }
 
 /**
@@ -57,8 +60,11 @@ export async function startService(options: StartOptions): Promise<RunningServic
     clock,
     logger: false,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    ...(options.issuers ? { issuers: options.issuers } : {}),
   });
   const url = await service.listen(0, '127.0.0.1');
+  // What start-up set going in the background (reconciling access outside the service) is done.
+  await settle(service);
   return {
     service,
     api: new Api(url),

@@ -5,8 +5,8 @@ import type { CoreLogger, TimeboxCore } from '../../../main/core/timebox.js';
 import type { ManualClock } from '../../support/manual-clock.js';
 
 /** What the page pushes arrive on, and the binding its calls go through. */
-const PUSH_FUNCTION = '__timeboxPush';
-const INVOKE_BINDING = '__timeboxInvoke';
+export const PUSH_FUNCTION = '__timeboxPush';
+export const INVOKE_BINDING = '__timeboxInvoke';
 
 export interface WiredPage {
   /** What the renderer copied, as the clipboard saw it. */
@@ -25,7 +25,7 @@ export interface WiredPage {
  * Runs in the page before any of its scripts: `window.timebox` as the preload exposes it, each method a
  * call through one binding, and a function the test side calls to push state and navigation.
  */
-function installBridge(names: { methods: readonly string[]; push: string; invoke: string }): void {
+export function installBridge(names: { methods: readonly string[]; push: string; invoke: string }): void {
   const scope = globalThis as unknown as Record<string, unknown>;
   // Looked up at call time: Playwright installs the binding itself.
   const invoke = (method: string, args: unknown): Promise<unknown> =>
