@@ -106,6 +106,7 @@ async function grantMany(
 
 interface WindowMeasurement {
   readonly grantsPaintedMs: number;
+  readonly cardsDrawn: number;
   readonly firstContentfulPaintMs: number | null;
   readonly tickMs: number[];
   /** Of each tick, the style and layout alone. */
@@ -144,6 +145,7 @@ async function measureWindow(
     const to = await window.timings();
     return {
       grantsPaintedMs: painted.grantsPaintedMs,
+      cardsDrawn: painted.cardsDrawn ?? 0,
       firstContentfulPaintMs,
       tickMs: to.timerWorkMs.slice(from.timerWorkMs.length),
       layoutMs: to.timerLayoutMs.slice(from.timerLayoutMs.length),
@@ -186,12 +188,12 @@ async function rendererAtScale(serviceUrl: string, tickSeconds: number): Promise
       ),
       result(
         name,
-        'first paint with every grant',
+        'first paint of the grant list',
         'ms',
         round(measured.grantsPaintedMs),
         500,
         'lower',
-        `from navigation start; first contentful paint ${round(measured.firstContentfulPaintMs ?? Number.NaN)} ms; with 1 grant ${round(baseline.grantsPaintedMs)} ms`,
+        `from navigation start, ${measured.cardsDrawn} cards drawn for the ${PAGE_GRANTS} in the list; first contentful paint ${round(measured.firstContentfulPaintMs ?? Number.NaN)} ms; with 1 grant ${round(baseline.grantsPaintedMs)} ms`,
       ),
     ];
   } finally {

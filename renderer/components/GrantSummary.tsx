@@ -1,10 +1,17 @@
-import { useMemo, type ReactNode } from 'react';
+import { useCallback, useMemo, useRef, type ReactNode } from 'react';
 import type { GrantState } from '../../preload/contract.js';
 import { grantLabel } from '../../main/core/tray-model.js';
-import { useApp, useFromServiceNow } from '../state/hooks.js';
+import {
+  setAttributeIfChanged,
+  setText,
+  useApp,
+  useFromServiceNow,
+  useLocalToday,
+  useTickerDrawing,
+} from '../state/hooks.js';
 import { useOnScreen } from '../state/on-screen.js';
 import { countdownText, countdownWords, fractionLeft, isLive, remainingMs } from '../time/countdown.js';
-import { clockTime, fullTime, localDay } from '../time/format.js';
+import { clockTime, fullTime } from '../time/format.js';
 import { CredentialLine } from './CredentialLine.js';
 
 const URGENT_MS = 60_000;
@@ -85,21 +92,16 @@ export function GrantSummary({
 /** The end time on the user's clock; it changes only with the offset or at midnight ("Tue 14:05"). */
 function EndTime({ iso }: { readonly iso: string }) {
   const offset = useApp((app) => app.clockOffsetMs);
-  const day = useFromServiceNow((serviceNow) => localDay(serviceNow - offset));
+  const today = useLocalToday();
   const shown = useMemo(
-    () => ({ short: clockTime(iso, offset, dayStart(day)), full: fullTime(iso, offset) }),
-    [iso, offset, day],
+    () => ({ short: clockTime(iso, offset, today), full: fullTime(iso, offset) }),
+    [iso, offset, today],
   );
   return (
     <time dateTime={iso} title={shown.full}>
       {shown.short}
     </time>
   );
-}
-
-/** Noon of a `localDay`: any instant of that day serves `clockTime` to tell today from another day. */
-function dayStart(day: number): number {
-  return new Date(Math.floor(day / 10_000), Math.floor(day / 100) % 100, day % 100, 12).getTime();
 }
 
 // The bar moves in steps of half a percent (about a pixel and a half of a popover-wide bar): a long grant's
@@ -112,44 +114,44 @@ interface CountdownProps {
   readonly following: boolean;
 }
 
-/** Re-renders only when what it shows changes: once a minute while plenty of time is left. */
+/** "42 min", then "9:59" in the last ten minutes; a screen reader hears words ("9 min 59 s left"). */
 function CountdownText({ grant, following }: CountdownProps) {
-  const text = useFromServiceNow(
-    (serviceNow) => countdownText(remainingMs(grant.expiresAt, serviceNow)),
-    following,
+  const { expiresAt } = grant;
+  const draw = useCallback(
+    (element: HTMLSpanElement, serviceNow: number) => {
+      const left = remainingMs(expiresAt, serviceNow);
+      setText(element, countdownText(left));
+      setAttributeIfChanged(element, 'aria-label', countdownWords(left));
+    },
+    [expiresAt],
   );
-  const words = useFromServiceNow(
-    (serviceNow) => countdownWords(remainingMs(grant.expiresAt, serviceNow)),
-    following,
-  );
-  return (
-    <span className="countdown-text" aria-label={words}>
-      {text}
-    </span>
-  );
+  return <span ref={useTickerDrawing(draw, following)} className="countdown-text" />;
 }
 
 function CountdownBar({ grant, label, following }: CountdownProps & { readonly label: string }) {
-  const step = useFromServiceNow(
-    (serviceNow) => Math.round(fractionLeft(grant, serviceNow) * BAR_STEPS),
-    following,
+  const { startsAt, expiresAt } = grant;
+  const fill = useRef<HTMLDivElement>(null);
+  const draw = useCallback(
+    (bar: HTMLDivElement, serviceNow: number) => {
+      const fraction = Math.round(fractionLeft({ startsAt, expiresAt }, serviceNow) * BAR_STEPS) / BAR_STEPS;
+      setAttributeIfChanged(bar, 'aria-valuenow', String(Math.round(fraction * 100)));
+      setAttributeIfChanged(bar, 'aria-valuetext', countdownWords(remainingMs(expiresAt, serviceNow)));
+      const transform = `scaleX(${fraction})`;
+      if (fill.current && fill.current.style.transform !== transform)
+        fill.current.style.transform = transform;
+    },
+    [startsAt, expiresAt],
   );
-  const words = useFromServiceNow(
-    (serviceNow) => countdownWords(remainingMs(grant.expiresAt, serviceNow)),
-    following,
-  );
-  const fraction = step / BAR_STEPS;
   return (
     <div
+      ref={useTickerDrawing(draw, following)}
       className="countdown-bar"
       role="progressbar"
       aria-label={`Time left on ${label}`}
       aria-valuemin={0}
       aria-valuemax={100}
-      aria-valuenow={Math.round(fraction * 100)}
-      aria-valuetext={words}
     >
-      <div className="countdown-fill" style={{ transform: `scaleX(${fraction})` }} />
+      <div ref={fill} className="countdown-fill" />
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { AppState } from '../../preload/contract.js';
-import { useApp, useRuntime, useServiceNow } from '../state/hooks.js';
+import { useApp, useFromServiceNow, useRuntime } from '../state/hooks.js';
 import { runCommand } from '../state/runtime.js';
 
 /**
@@ -11,10 +11,10 @@ export function StatusLine() {
   const runtime = useRuntime();
   const connection = useApp((app) => app.connection);
   const offset = useApp((app) => app.clockOffsetMs);
-  const serviceNow = useServiceNow();
+  // Re-renders when the words change (a retry countdown), not at every tick.
+  const text = useFromServiceNow((serviceNow) => connectionText(connection, serviceNow - offset) ?? '');
   const [checking, setChecking] = useState(false);
-  const text = connectionText(connection, serviceNow - offset);
-  if (text === null) return null;
+  if (text === '') return null;
   return (
     <div className={`status-line status-${connection.status}`} role="status">
       <span className="status-dot" aria-hidden="true" />

@@ -1,4 +1,4 @@
-import type { IpcResult, TimeboxApi } from '../../preload/contract.js';
+import type { GrantState, IpcResult, TimeboxApi } from '../../preload/contract.js';
 import { createTicker, type Ticker } from '../time/ticker.js';
 import { createTimeboxStore, type TimeboxStore, type WindowKind } from './store.js';
 
@@ -17,13 +17,21 @@ export function createRuntime(
   localNow: () => number = Date.now,
 ): Runtime {
   const store = createTimeboxStore(windowKind);
+  // Parsed once per list of grants, not at every tick.
+  let parsed: { readonly grants: readonly GrantState[]; readonly expiries: readonly number[] } | null = null;
   const ticker = createTicker({
     localNow,
     clockOffsetMs: () => store.getState().app?.clockOffsetMs ?? 0,
-    expiries: () =>
-      (store.getState().app?.grants ?? [])
-        .filter((grant) => grant.status === 'active')
-        .map((grant) => Date.parse(grant.expiresAt)),
+    expiries: () => {
+      const grants = store.getState().app?.grants ?? [];
+      if (parsed?.grants !== grants) {
+        const expiries = grants
+          .filter((grant) => grant.status === 'active')
+          .map((grant) => Date.parse(grant.expiresAt));
+        parsed = { grants, expiries };
+      }
+      return parsed.expiries;
+    },
     subscribe: (onChange) =>
       store.subscribe((next, previous) => {
         if (

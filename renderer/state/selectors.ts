@@ -4,9 +4,29 @@ import { isLive } from '../time/countdown.js';
 
 /** Grants that still give access, the nearest expiry first. */
 export function liveGrants(grants: readonly GrantState[], serviceNow: number): GrantState[] {
-  return grants
-    .filter((grant) => isLive(grant, serviceNow))
-    .sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt));
+  return byExpiry(grants.filter((grant) => isLive(grant, serviceNow)));
+}
+
+/** Grants, the nearest expiry first. */
+export function byExpiry(grants: GrantState[]): GrantState[] {
+  return grants.sort((a, b) => Date.parse(a.expiresAt) - Date.parse(b.expiresAt));
+}
+
+/**
+ * How many of `active` (active grants, the nearest expiry first) have reached their expiry at
+ * `serviceNow`: the first that many have ended, the rest still give access. A binary search, so a view can
+ * derive it at every tick and re-render only when a grant ends.
+ */
+export function expiredCount(active: readonly GrantState[], serviceNow: number): number {
+  let low = 0;
+  let high = active.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const grant = active[middle];
+    if (grant && Date.parse(grant.expiresAt) <= serviceNow) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** When a grant stopped giving access: its end, or its expiry if that passed first. */
@@ -40,9 +60,12 @@ export type HistoryEntry =
  * What happened to my access, newest first: ended grants, and requests that never became one (denied,
  * cancelled, lapsed). Approved requests are told by their grants.
  */
-export function history(state: Pick<AppState, 'grants' | 'requests'>, serviceNow: number): HistoryEntry[] {
+export function history(
+  state: Pick<AppState, 'grants' | 'requests'>,
+  hasEnded: (grant: GrantState) => boolean,
+): HistoryEntry[] {
   const grants: HistoryEntry[] = state.grants
-    .filter((grant) => !isLive(grant, serviceNow))
+    .filter(hasEnded)
     .map((grant) => ({ kind: 'grant', at: endedAt(grant), grant }));
   const requests: HistoryEntry[] = state.requests
     .filter(

@@ -50,6 +50,11 @@ export function localDay(localNow: number): number {
   return day.getFullYear() * 10_000 + day.getMonth() * 100 + day.getDate();
 }
 
+/** Noon of a `localDay`: an instant of that day that serves `clockTime` to tell today from another day. */
+export function noonOf(day: number): number {
+  return new Date(Math.floor(day / 10_000), Math.floor(day / 100) % 100, day % 100, 12).getTime();
+}
+
 /** "in 3 h 59 min", "2 min ago": relative to now, both on the service's clock. */
 export function relative(serviceIso: string, serviceNow: number): string {
   const deltaSeconds = Math.round((Date.parse(serviceIso) - serviceNow) / 1000);

@@ -3,6 +3,7 @@ import { cleanup, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppState, CredentialState } from '../../../preload/contract.js';
 import { history } from '../../state/selectors.js';
+import { isLive } from '../../time/countdown.js';
 import { appState, grant, NOW, request } from '../../test-support/fixtures.js';
 import { renderConnected } from '../../test-support/render.js';
 import { HistoryList } from './HistoryList.js';
@@ -29,7 +30,7 @@ function ended(
 }
 
 function renderHistory(state: AppState) {
-  return renderConnected(<HistoryList entries={history(state, NOW)} />, state);
+  return renderConnected(<HistoryList entries={history(state, (grant) => !isLive(grant, NOW))} />, state);
 }
 
 const rows = () => screen.getAllByRole('listitem').map((row) => row.textContent);

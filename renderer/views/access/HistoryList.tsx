@@ -1,6 +1,6 @@
 import type { RequestView } from '../../../server/http/schemas.js';
 import type { GrantState } from '../../../preload/contract.js';
-import { useApp, useServiceNow } from '../../state/hooks.js';
+import { useApp, useLocalToday } from '../../state/hooks.js';
 import { resourceName, type HistoryEntry } from '../../state/selectors.js';
 import { clockTime, formatDuration, fullTime } from '../../time/format.js';
 
@@ -10,7 +10,7 @@ const HISTORY_SHOWN = 20;
 export function HistoryList({ entries }: { readonly entries: readonly HistoryEntry[] }) {
   const catalog = useApp((app) => app.catalog);
   const offset = useApp((app) => app.clockOffsetMs);
-  const serviceNow = useServiceNow();
+  const today = useLocalToday();
   return (
     <ul className="history-list">
       {entries.slice(0, HISTORY_SHOWN).map((entry) => {
@@ -25,7 +25,7 @@ export function HistoryList({ entries }: { readonly entries: readonly HistoryEnt
               {outcome.detail ? <span className="history-detail">{outcome.detail}</span> : null}
             </span>
             <time className="history-when" dateTime={at} title={fullTime(at, offset)}>
-              {clockTime(at, offset, serviceNow - offset)}
+              {clockTime(at, offset, today)}
             </time>
           </li>
         );

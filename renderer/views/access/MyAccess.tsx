@@ -1,30 +1,38 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { grantLabel } from '../../../main/core/tray-model.js';
 import type { GrantState } from '../../../preload/contract.js';
 import type { RequestView } from '../../../server/http/schemas.js';
 import { relinquish } from '../../components/Actions.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { EmptyState } from '../../components/EmptyState.js';
-import { GrantActions } from '../../components/GrantActions.js';
-import { GrantSummary } from '../../components/GrantSummary.js';
 import { KeychainNotice } from '../../components/KeychainNotice.js';
-import { useApp, useRuntime, useServiceNow, useTimebox } from '../../state/hooks.js';
-import { liveGrants, openRequests, history } from '../../state/selectors.js';
+import { useApp, useFromServiceNow, useRuntime, useTimebox } from '../../state/hooks.js';
+import { byExpiry, expiredCount, history, openRequests } from '../../state/selectors.js';
 import { HistoryList } from './HistoryList.js';
+import { LiveGrantList } from './LiveGrantList.js';
 import { OpenRequestCard } from './OpenRequestCard.js';
 
 /** My access: what I have (copy, extend, relinquish), what I wait for (cancel), and what happened. */
 export function MyAccess() {
   const runtime = useRuntime();
   const app = useApp((state) => state);
-  const serviceNow = useServiceNow();
   const openDialog = useTimebox((state) => state.openDialog);
   const highlight = useTimebox((state) => state.highlight);
   const [relinquishing, setRelinquishing] = useState<GrantState | null>(null);
-  const live = liveGrants(app.grants, serviceNow);
+  // The view re-renders when a grant ends, not at every tick: each countdown follows the ticker itself.
+  const active = useMemo(
+    () => byExpiry(app.grants.filter((grant) => grant.status === 'active')),
+    [app.grants],
+  );
+  const expired = useFromServiceNow((serviceNow) => expiredCount(active, serviceNow));
+  const { live, past } = useMemo(() => {
+    const stillLive = active.slice(expired);
+    const isLive = new Set(stillLive);
+    return { live: stillLive, past: history(app, (grant) => !isLive.has(grant)) };
+  }, [app, active, expired]);
   const waiting = openRequests(app.requests);
-  const past = history(app, serviceNow);
   const highlighted = useRef<HTMLLIElement>(null);
+  const labelOf = useCallback((grant: GrantState) => grantLabel(app, grant), [app]);
 
   useEffect(() => {
     // A notification pointed here: show that item.
@@ -61,33 +69,13 @@ export function MyAccess() {
             Ask for what you need, for as long as you need it; it ends by itself.
           </EmptyState>
         ) : (
-          <ul className="grant-list">
-            {live.map((grant) => {
-              const label = grantLabel(app, grant);
-              return (
-                <li
-                  key={grant.id}
-                  ref={isHighlighted(grant) ? highlighted : undefined}
-                  className={isHighlighted(grant) ? 'highlighted' : undefined}
-                >
-                  <GrantSummary grant={grant}>
-                    <GrantActions grant={grant} label={label} offerExtend>
-                      <button
-                        type="button"
-                        className="button button-small button-quiet-danger"
-                        aria-label={`Relinquish ${label}`}
-                        onClick={() => {
-                          setRelinquishing(grant);
-                        }}
-                      >
-                        Relinquish…
-                      </button>
-                    </GrantActions>
-                  </GrantSummary>
-                </li>
-              );
-            })}
-          </ul>
+          <LiveGrantList
+            grants={live}
+            labelOf={labelOf}
+            onRelinquish={setRelinquishing}
+            highlightId={highlight.grantId ?? null}
+            highlightRef={highlighted}
+          />
         )}
       </section>
       {waiting.length > 0 ? (

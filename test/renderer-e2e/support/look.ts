@@ -79,19 +79,23 @@ async function dismissSuccessBanners(page: Page): Promise<void> {
  * then axe in each (contrast differs by theme), each listed in index.md. Both pictures are taken before
  * axe runs (it needs the page's clock running, which moves countdowns), so they show the same moment.
  * Returns the serious and critical violations found. A success banner from an earlier step is dismissed
- * first, unless `keepBanner`.
+ * first, unless `keepBanner`. `windowOnly` takes the window as the user sees it rather than the whole
+ * page: a long list draws only the cards near the view, so the rest of the page is empty space.
  */
 export async function captureView(
   world: World,
   page: Page,
   view: string,
-  options: { readonly keepBanner?: boolean } = {},
+  options: { readonly keepBanner?: boolean; readonly windowOnly?: boolean } = {},
 ): Promise<Violation[]> {
   if (options.keepBanner !== true) await dismissSuccessBanners(page);
   const themes = ['light', 'dark'] as const;
   for (const colorScheme of themes) {
     await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: join(SCREENSHOTS, `${view}-${colorScheme}.png`), fullPage: true });
+    await page.screenshot({
+      path: join(SCREENSHOTS, `${view}-${colorScheme}.png`),
+      fullPage: options.windowOnly !== true,
+    });
   }
   const found: Violation[] = [];
   for (const colorScheme of themes) {
