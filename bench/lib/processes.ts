@@ -79,6 +79,15 @@ export interface RunningService extends RunningProcess {
   readonly codeStartedAt: number;
 }
 
+/**
+ * With BENCH_CPU_PROFILE=<folder>, each service process writes a V8 CPU profile there as it stops (open
+ * it in Chrome's DevTools, Performance panel): where a scenario's service time goes.
+ */
+function profileArgs(): string[] {
+  const folder = process.env.BENCH_CPU_PROFILE?.trim();
+  return folder ? ['--cpu-prof', `--cpu-prof-dir=${folder}`] : [];
+}
+
 /** The grant service, as `npm run server` runs it. */
 export async function startService(args: string[], options: ServiceOptions = {}): Promise<RunningService> {
   // The service logs at warn here, so the URL comes from a line we print only for the bench.
@@ -91,6 +100,7 @@ export async function startService(args: string[], options: ServiceOptions = {})
       ...(options.digest ? { BENCH_DIGEST: '1' } : {}),
     },
     /BENCH_LISTENING (\S+)/,
+    profileArgs(),
   );
   return {
     ...running,
