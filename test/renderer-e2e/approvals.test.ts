@@ -1,25 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GrantView, RequestView } from '../../server/http/schemas.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { captureView } from './support/look.js';
 import { pickRole, signIn } from './support/people.js';
-import { waitFor, World } from './support/world.js';
+import { suiteWorld, waitFor } from './support/world.js';
 
 const ORDERS_READ = 'Production database (orders) · read';
 
 describe.runIf(keychainAvailable)('asking, deciding and waiting, on the real core and service', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await World.start();
-  });
-  afterEach(() => {
-    // Under the windows' CSP (no inline code or styles) and with no network of their own, all went quietly.
-    expect(world.strayRequests).toEqual([]);
-    expect(world.pageErrors).toEqual([]);
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = suiteWorld();
 
   /** Asks for access as `user` straight through the API, as another of their devices would. */
   async function requestAs(

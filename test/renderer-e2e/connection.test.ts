@@ -1,22 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keychainAvailable } from '../support/keychain.js';
 import { captureView } from './support/look.js';
 import { signIn } from './support/people.js';
-import { waitFor, World } from './support/world.js';
+import { suiteWorld, waitFor } from './support/world.js';
 
 describe.runIf(keychainAvailable)('the service going away and coming back', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await World.start();
-  });
-  afterEach(() => {
-    // Under the windows' CSP (no inline code or styles) and with no network of their own, all went quietly.
-    expect(world.strayRequests).toEqual([]);
-    expect(world.pageErrors).toEqual([]);
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = suiteWorld();
 
   it(
     'shows a quiet line while offline and recovers on the same data and port',

@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { grantAccount } from '../../main/core/keychain.js';
 import type { GrantView, RequestView } from '../../server/http/schemas.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { demoWithAnalytics, standInPostgresIssuer } from '../desktop/database-logins.js';
 import { captureView } from './support/look.js';
 import { signIn } from './support/people.js';
-import { World } from './support/world.js';
+import { suiteWorld } from './support/world.js';
 
 const MINUTE = 60_000;
 const LOGIN = 'Analytics database · read';
@@ -17,20 +17,9 @@ const LOGIN = 'Analytics database · read';
  * server needed); test/desktop/core-postgres.test.ts covers a real one.
  */
 describe.runIf(keychainAvailable)('Licences and database logins, on the real core and service', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await World.start({
-      organisation: demoWithAnalytics,
-      issuers: new Map([['postgres', standInPostgresIssuer().factory]]),
-    });
-  });
-  afterEach(() => {
-    // Under the windows' CSP (no inline code or styles) and with no network of their own, all went quietly.
-    expect(world.strayRequests).toEqual([]);
-    expect(world.pageErrors).toEqual([]);
-  });
-  afterAll(async () => {
-    await world.stop();
+  const world = suiteWorld({
+    organisation: demoWithAnalytics,
+    issuers: new Map([['postgres', standInPostgresIssuer().factory]]),
   });
 
   /** Asks for access as `user` straight through the API, as another of their devices would. */

@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EVERY_CARD_UP_TO } from '../../renderer/views/access/grant-list-size.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { captureView } from './support/look.js';
 import { signIn } from './support/people.js';
-import { waitFor, World, type Person } from './support/world.js';
+import { suiteWorld, waitFor, type Person, type World } from './support/world.js';
 
 const SANDBOX = 'Sandbox cluster · operator';
 const MANY = 120;
@@ -45,17 +45,7 @@ async function withGrants(person: Person, count: number): Promise<void> {
 }
 
 describe.runIf(keychainAvailable)('My access with many grants', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await World.start();
-  });
-  afterEach(() => {
-    expect(world.strayRequests).toEqual([]);
-    expect(world.pageErrors).toEqual([]);
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = suiteWorld();
 
   it(
     'draws only the cards near the view, and every grant is reachable by scrolling or from a notification',

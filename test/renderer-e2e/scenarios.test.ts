@@ -1,25 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keychainAvailable } from '../support/keychain.js';
 import { captureView } from './support/look.js';
 import { TOTP_USER, totpCode } from '../support/totp-organisation.js';
 import { countdownOf, pickRole, signIn } from './support/people.js';
-import { waitFor, World } from './support/world.js';
+import { suiteWorld, waitFor } from './support/world.js';
 
 const SANDBOX = 'Sandbox cluster · operator';
 
 describe.runIf(keychainAvailable)('the renderer on the real core and service', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await World.start();
-  });
-  afterEach(() => {
-    // Under the windows' CSP (no inline code or styles) and with no network of their own, all went quietly.
-    expect(world.strayRequests).toEqual([]);
-    expect(world.pageErrors).toEqual([]);
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = suiteWorld();
 
   it(
     'shows its loading state until main’s state arrives, then signs in with a second factor',

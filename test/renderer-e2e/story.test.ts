@@ -1,27 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GrantView } from '../../server/http/schemas.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { captureView } from './support/look.js';
 import { countdownOf, pickRole, signIn } from './support/people.js';
-import { waitFor, World } from './support/world.js';
+import { suiteWorld, waitFor } from './support/world.js';
 
 const GRANT = 'Production database (orders) · read';
 
 // The whole story, as the issue tells it: request, approval by a second person from the inbox, the
 // notification, the countdown, a reminder, the expiry, the wiped keychain entry and the window saying so.
 describe.runIf(keychainAvailable)('the whole story of one grant', () => {
-  let world: World;
-  beforeAll(async () => {
-    world = await World.start();
-  });
-  afterEach(() => {
-    // Under the windows' CSP (no inline code or styles) and with no network of their own, all went quietly.
-    expect(world.strayRequests).toEqual([]);
-    expect(world.pageErrors).toEqual([]);
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = suiteWorld();
 
   it(
     'requests, is approved from the inbox, counts down, reminds, expires and wipes',

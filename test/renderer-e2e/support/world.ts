@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,8 +63,8 @@ export class World {
   service: TimeboxService | null = null;
   serviceUrl = '';
   private port = 0;
-  private readonly dataDir = mkdtempSync(join(tmpdir(), 'timebox-e2e-'));
-  private readonly rendererDir: string;
+  private dataDir = '';
+  private rendererDir = '';
   private browser: Browser | null = null;
   private server: StaticServer | null = null;
   private readonly contexts: BrowserContext[] = [];
@@ -75,25 +76,21 @@ export class World {
   /** Console errors and uncaught exceptions of every window. */
   readonly pageErrors: string[] = [];
 
-  private constructor(
-    rendererDir: string,
-    private readonly options: WorldOptions,
-  ) {
-    this.rendererDir = rendererDir;
-  }
+  constructor(private readonly options: WorldOptions = {}) {}
 
-  static async start(options: WorldOptions = {}): Promise<World> {
+  /** Builds and serves the renderer, starts the service and launches Chromium. */
+  async start(): Promise<void> {
     await startScreenshotRun();
-    const world = new World(buildRenderer(), options);
     try {
-      await world.startService();
-      world.server = await serveFolder(world.rendererDir);
-      world.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      this.dataDir = mkdtempSync(join(tmpdir(), 'timebox-e2e-'));
+      this.rendererDir = buildRenderer();
+      await this.startService();
+      this.server = await serveFolder(this.rendererDir);
+      this.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     } catch (error) {
-      await world.stop(); // leaves no build, data folder or listener behind
+      await this.stop(); // leaves no build, data folder or listener behind
       throw error;
     }
-    return world;
   }
 
   get api(): Api {
@@ -268,9 +265,25 @@ export class World {
     await this.browser?.close();
     await this.server?.close();
     await this.stopService();
-    rmSync(this.dataDir, { recursive: true, force: true });
-    rmSync(this.rendererDir, { recursive: true, force: true });
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.rendererDir) rmSync(this.rendererDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The world of a suite: started before its first test, stopped after its last, and after each test it
+ * checks that, under the windows' CSP (no inline code or styles) and with no network of their own, every
+ * window went quietly: no request beyond the renderer's own files, no console error.
+ */
+export function suiteWorld(options: WorldOptions = {}): World {
+  const world = new World(options);
+  beforeAll(() => world.start());
+  afterEach(() => {
+    expect(world.strayRequests).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
+  });
+  afterAll(() => world.stop());
+  return world;
 }
 
 /** Polls a condition that real I/O will make true soon (no fixed sleeps: it checks, it does not wait blindly). */
