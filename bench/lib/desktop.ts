@@ -1,29 +1,15 @@
 import { systemDesktopClock, type DesktopClock } from '../../main/core/clock.js';
-import type { Keychain } from '../../main/core/keychain.js';
 import type { Notice } from '../../main/core/notifications.js';
 import { readStoredSettings, type StoredSettings } from '../../main/core/settings.js';
 import { TimeboxCore } from '../../main/core/timebox.js';
 import { BENCH_PASSWORD } from './policy.js';
+import { memoryKeychain } from '../../test/support/desktop.js';
 
 /**
  * The desktop core as the app runs it, minus Electron, for the bench: real fetch, the system clock (or
  * one that counts timers), settings in memory and a keychain in memory. The bench measures latency and
  * memory, not the OS keychain (which has its own tests).
  */
-
-export function memoryKeychain(): Keychain & { readonly size: () => number } {
-  const entries = new Map<string, string>();
-  return {
-    get: (account) => Promise.resolve(entries.get(account) ?? null),
-    set: (account, secret) => {
-      entries.set(account, secret);
-      return Promise.resolve();
-    },
-    delete: (account) => Promise.resolve(entries.delete(account)),
-    accounts: () => Promise.resolve([...entries.keys()]),
-    size: () => entries.size,
-  };
-}
 
 /** Which part of the core armed a timer: the first main/core file on the stack. */
 function armedBy(stack: string | undefined): string {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHandlers, dispatch } from '../../main/core/ipc-handlers.js';
 import { SESSION_ACCOUNT } from '../../main/core/keychain.js';
 import { trayModel } from '../../main/core/tray-model.js';
 import type { RequestView } from '../../server/http/schemas.js';
@@ -9,7 +8,7 @@ import { keychainAvailable } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
 import { organisationWithTotp, TOTP_USER, totpCode } from '../support/totp-organisation.js';
 import { desktopOf, sandboxGrant, sessionToken, untilLive, type Person } from './harness.js';
-import { recordingLog, until } from './helpers.js';
+import { ipcCaller, until } from './helpers.js';
 
 if (!keychainAvailable)
   console.warn('core-session.test.ts: the keychain suites do not run here (no Secret Service).');
@@ -142,17 +141,7 @@ describe.runIf(keychainAvailable).each(DATABASES)(
 
     it('two calls with one idempotency key make one request, and one extension; a malformed key never leaves the app', async () => {
       const alice = await person('alice');
-      const log = recordingLog();
-      const handlers = createHandlers({
-        core: alice.core,
-        clipboard: { readText: () => Promise.resolve(''), writeText: () => Promise.resolve() },
-        clock: running.clock,
-        log,
-        openExternal: () => Promise.resolve(),
-        externalHosts: [],
-        rendererReady: () => undefined,
-      });
-      const call = (method: string, args: unknown) => dispatch(handlers, method, args, log, 'the dialog');
+      const call = ipcCaller(alice.core, running.clock, 'the dialog');
       const token = await running.api.login('alice');
       const mine = async () =>
         (await running.api.get<{ items: RequestView[] }>('/v1/requests?scope=mine', token)).body.items;

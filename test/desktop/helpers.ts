@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DesktopClock } from '../../main/core/clock.js';
-import type { CoreLogger } from '../../main/core/timebox.js';
+import { createHandlers, dispatch } from '../../main/core/ipc-handlers.js';
+import type { IpcResult } from '../../preload/contract.js';
+import type { CoreLogger, TimeboxCore } from '../../main/core/timebox.js';
 import { readStoredSettings, type SettingsStore, type StoredSettings } from '../../main/core/settings.js';
 
 /**
@@ -148,4 +150,26 @@ export function json(
 ) {
   response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(JSON.stringify(body));
+}
+
+/**
+ * Calls into a core the way a window does: through main's IPC handlers and `dispatch`'s argument checks,
+ * as `caller` (the name refusals are logged under). No clipboard, browser or renderer stands behind them.
+ */
+export function ipcCaller(
+  core: TimeboxCore,
+  clock: DesktopClock,
+  caller: string,
+): (method: string, args: unknown) => Promise<IpcResult<unknown>> {
+  const log = recordingLog();
+  const handlers = createHandlers({
+    core,
+    clipboard: { readText: () => Promise.resolve(''), writeText: () => Promise.resolve() },
+    clock,
+    log,
+    openExternal: () => Promise.resolve(),
+    externalHosts: [],
+    rendererReady: () => undefined,
+  });
+  return (method, args) => dispatch(handlers, method, args, log, caller);
 }

@@ -2,13 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClockOffsetEstimator } from '../../main/core/clock-offset.js';
 import { ServiceError } from '../../main/core/errors.js';
 import { GrantClient } from '../../main/core/grant-client.js';
-import { createHandlers, dispatch } from '../../main/core/ipc-handlers.js';
 import { seatPoolReports, type GrantView, type RequestView } from '../../server/http/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
 import { desktopOf, type Person } from './harness.js';
-import { recordingLog } from './helpers.js';
+import { ipcCaller } from './helpers.js';
 
 const HOUR = 3_600_000;
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -133,17 +132,8 @@ describe.each(DATABASES)('seat-pool utilisation against the real service on %s',
 
   describe.runIf(keychainAvailable)('through the core and its IPC handlers', () => {
     function handlersOf(person: Person) {
-      const log = recordingLog();
-      const handlers = createHandlers({
-        core: person.core,
-        clipboard: { readText: () => Promise.resolve(''), writeText: () => Promise.resolve() },
-        clock: running.clock,
-        log,
-        openExternal: () => Promise.resolve(),
-        externalHosts: [],
-        rendererReady: () => undefined,
-      });
-      return (args: unknown) => dispatch(handlers, 'seatPoolUtilization', args, log, 'the Licences view');
+      const call = ipcCaller(person.core, running.clock, 'the Licences view');
+      return (args: unknown) => call('seatPoolUtilization', args);
     }
 
     it('asks for the period ending now on the service’s clock; a bad period never leaves the app', async () => {

@@ -10,7 +10,8 @@ import {
   type EmbeddedService,
 } from '../../main/electron/embedded-service.js';
 import { systemDesktopClock } from '../../main/core/clock.js';
-import { memoryKeychain, memorySettings, recordingLog } from './support.js';
+import { memoryKeychain } from '../support/desktop.js';
+import { memorySettings, recordingLog } from './support.js';
 
 vi.mock('electron', () => import('./mocks/electron.js').then((mock) => mock.electronModule()));
 

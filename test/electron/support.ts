@@ -1,10 +1,10 @@
 import { vi } from 'vitest';
 import type { GrantState } from '../../preload/contract.js';
 import type { RequestView } from '../../server/http/schemas.js';
-import type { Keychain } from '../../main/core/keychain.js';
 import { readStoredSettings, type SettingsStore, type StoredSettings } from '../../main/core/settings.js';
 import { TimeboxCore } from '../../main/core/timebox.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { memoryKeychain } from '../support/desktop.js';
 
 export const GRANT_ID = 'grt_0123456789abcdefghjk';
 export const REQUEST_ID = 'req_0123456789abcdefghjk';
@@ -28,19 +28,6 @@ export function recordingLog(): {
     info: (details, message) => entries.push({ level: 'info', message, details }),
     warn: (details, message) => entries.push({ level: 'warn', message, details }),
     warnings: () => entries.filter((entry) => entry.level === 'warn').map((entry) => entry.message),
-  };
-}
-
-export function memoryKeychain(): Keychain {
-  const entries = new Map<string, string>();
-  return {
-    get: (account) => Promise.resolve(entries.get(account) ?? null),
-    set: (account, secret) => {
-      entries.set(account, secret);
-      return Promise.resolve();
-    },
-    delete: (account) => Promise.resolve(entries.delete(account)),
-    accounts: () => Promise.resolve([...entries.keys()]),
   };
 }
 

@@ -5,6 +5,21 @@ import { TimeboxCore } from '../../main/core/timebox.js';
 import type { NavigationTarget } from '../../preload/contract.js';
 import type { ManualClock } from './manual-clock.js';
 
+/** A keychain in memory, for tests and the bench that are not about the OS keychain. */
+export function memoryKeychain(): Keychain & { readonly size: () => number } {
+  const entries = new Map<string, string>();
+  return {
+    get: (account) => Promise.resolve(entries.get(account) ?? null),
+    set: (account, secret) => {
+      entries.set(account, secret);
+      return Promise.resolve();
+    },
+    delete: (account) => Promise.resolve(entries.delete(account)),
+    accounts: () => Promise.resolve([...entries.keys()]),
+    size: () => entries.size,
+  };
+}
+
 export interface TestDesktop {
   readonly core: TimeboxCore;
   /** Every notification the desktop showed, in order. */
