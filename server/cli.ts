@@ -24,6 +24,8 @@ Options (and the environment variables that set them):
                                            client address (for sign-in limits and logs) comes from
                                            X-Forwarded-For; e.g. 10.0.0.0/8,127.0.0.1
                      DATABASE_URL          postgres://… to use PostgreSQL instead of PGlite
+  --database-pool <n>                      PostgreSQL connections per instance (twice the cores, 4 to 10);
+                     TIMEBOX_DATABASE_POOL also sets it
                      TIMEBOX_DEMO_PASSWORD every demo user's password (demo)
                      TIMEBOX_LOG_LEVEL     trace, debug, info, warn or error (info)
   --help`;
@@ -61,6 +63,7 @@ interface Settings {
   readonly publicUrl: string | undefined;
   readonly databaseUrl: string | null;
   readonly trustProxy: string[] | undefined;
+  readonly databasePoolSize: number | undefined;
 }
 
 /** An environment variable's value; set but empty counts as unset, as shells and compose files produce it. */
@@ -80,6 +83,7 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
       demo: { type: 'boolean' },
       'public-url': { type: 'string' },
       'trust-proxy': { type: 'string' },
+      'database-pool': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -104,8 +108,13 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   if (publicUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(publicUrl)) {
     throw new UsageError(`--public-url must be an http or https URL, not "${publicUrl}".`);
   }
+  const poolText = values['database-pool'] ?? fromEnv(env, 'TIMEBOX_DATABASE_POOL');
+  if (poolText !== undefined && !/^[1-9]\d{0,2}$/.test(poolText)) {
+    throw new UsageError(`--database-pool must be a number of connections from 1 to 999, not "${poolText}".`);
+  }
   return {
     port,
+    databasePoolSize: poolText === undefined ? undefined : Number(poolText),
     trustProxy: readTrustProxy(values['trust-proxy'] ?? fromEnv(env, 'TIMEBOX_TRUST_PROXY')),
     host: values.host ?? fromEnv(env, 'TIMEBOX_HOST') ?? '127.0.0.1',
     dataDir: resolve(values.data ?? fromEnv(env, 'TIMEBOX_DATA') ?? '.timebox/data'),
@@ -153,6 +162,7 @@ async function main(): Promise<void> {
     logger: { level: logger.level },
     ...(settings.publicUrl === undefined ? {} : { publicUrl: settings.publicUrl }),
     ...(settings.trustProxy === undefined ? {} : { trustProxy: settings.trustProxy }),
+    ...(settings.databasePoolSize === undefined ? {} : { databasePoolSize: settings.databasePoolSize }),
   });
   const url = await service.listen(settings.port, settings.host);
   logger.info(

@@ -14,6 +14,8 @@ import {
   seatsInUse,
   updateGrant,
   updateRequest,
+  writeRequest,
+  type RequestWrite,
 } from './store.js';
 import { toGrantView, toRequestView } from './views.js';
 import type { Work } from './work.js';
@@ -40,12 +42,15 @@ export async function announceRequest(domain: Domain, work: Work, request: Reque
 
 /**
  * Turns an approved access request into an active grant, or queues it when its role's seats are all
- * taken. The seat pool's lock makes the count and the insert one step across all instances.
+ * taken. The seat pool's lock makes the count and the insert one step across all instances. A request
+ * the policy approves as it is opened is not stored yet (`write` is 'insert'): it is written once, in
+ * its new state.
  */
 export async function activateOrQueue(
   domain: Domain,
   work: Work,
   request: RequestRecord,
+  write: RequestWrite = 'update',
 ): Promise<RequestRecord> {
   const role = roleOf(domain.policy, request);
   if (role.seats !== null) {
@@ -54,7 +59,7 @@ export async function activateOrQueue(
       if (request.status === 'queued') return request;
       assertRequestMove(request, 'queued', 'queued');
       const [order] = await work.sql.query<{ next: number }>(`SELECT nextval('request_queue_order') AS next`);
-      const queued = await updateRequest(work.sql, request.id, {
+      const queued = await writeRequest(work.sql, request, write, {
         status: 'queued',
         queued_at: new Date(work.now),
         queue_order: order?.next ?? null,
@@ -98,15 +103,16 @@ export async function activateOrQueue(
     ended_by: null,
     next_reminder_at: reminderAt === null ? null : new Date(reminderAt),
   };
-  await insertGrant(work.sql, grant);
-  await domain.access.want(work, grant, 'present');
-  const approved = await updateRequest(work.sql, request.id, {
+  // The request first: the grant refers to it.
+  const approved = await writeRequest(work.sql, request, write, {
     status: 'approved',
     grant_id: grant.id,
     deciders: [],
     escalates_at: null,
     updated_at: new Date(work.now),
   });
+  await insertGrant(work.sql, grant);
+  await domain.access.want(work, grant, 'present');
   work.audit({
     actorId: null,
     action: 'grant.activated',

@@ -84,7 +84,9 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
     queued_at: null,
     queue_order: null,
   };
-  await insertRequest(work.sql, record);
+  // An access request the policy approves at once is written once, in its approved (or queued) state.
+  const approvedAtOnce = auto && input.kind === 'access';
+  if (!approvedAtOnce) await insertRequest(work.sql, record);
   work.audit({
     actorId: input.requester.id,
     action: 'request.created',
@@ -100,7 +102,8 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
       ...(record.extends_grant_id ? { grantId: record.extends_grant_id } : {}),
     },
   });
-  if (auto) return concludeApproved(domain, work, record);
+  if (approvedAtOnce) return activateOrQueue(domain, work, record, 'insert');
+  if (auto) return applyExtension(domain, work, record);
   work.wake(record.expires_at);
   work.wake(record.escalates_at);
   work.emit(deciders, 'approval.needed', toRequestView(domain.policy, record, null));

@@ -55,6 +55,22 @@ export async function updateRequest(sql: Sql, id: string, patch: RequestPatch): 
   return row;
 }
 
+/** 'update' the request's stored row, or 'insert' a request opened in this transaction, not stored yet. */
+export type RequestWrite = 'update' | 'insert';
+
+/** Writes a request's next state, and returns it. */
+export async function writeRequest(
+  sql: Sql,
+  request: RequestRecord,
+  write: RequestWrite,
+  patch: RequestPatch,
+): Promise<RequestRecord> {
+  if (write === 'update') return updateRequest(sql, request.id, patch);
+  const record: RequestRecord = { ...request, ...patch };
+  await insertRequest(sql, record);
+  return record;
+}
+
 /** A request by id; an id we could not have issued finds nothing without asking the database. */
 export async function findRequest(
   sql: Sql,

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../server/auth/passwords.js';
-import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
+import pg from 'pg';
+import {
+  createTestDatabase,
+  postgresAvailable,
+  postgresServerUrl,
+  type TestDatabase,
+} from '../support/databases.js';
 import { Api } from '../support/http.js';
 import { EventStream } from '../support/sse.js';
 
@@ -123,6 +129,11 @@ describe('the server command', () => {
       '--trust-proxy takes the proxies\' addresses or CIDR ranges, comma-separated; not "everyone".',
     ],
     [['--demo', '--trust-proxy', '10.0.0.0/8,'], 'not "10.0.0.0/8,"'],
+    [
+      ['--demo', '--database-pool', '0'],
+      '--database-pool must be a number of connections from 1 to 999, not "0".',
+    ],
+    [['--demo', '--database-pool', 'many'], 'not "many"'],
   ])('refuses %j with exit code 2 and says why', async (args, message) => {
     running = runCli(args);
     expect(await running.exit).toBe(2);
@@ -219,6 +230,29 @@ describe('the server command', () => {
       running = runCli(['--demo', '--port', '0'], { DATABASE_URL: database.url ?? '' });
       const url = await listeningUrl(running);
       expect((await new Api(url).get('/healthz')).body).toMatchObject({ ok: true, db: 'postgres' });
+      running.child.kill('SIGTERM');
+      expect(await running.exit).toBe(0);
+    });
+    it('opens no more connections than --database-pool, however many requests arrive at once', async () => {
+      running = runCli(['--demo', '--port', '0', '--database-pool', '2'], {
+        DATABASE_URL: database.url ?? '',
+      });
+      const api = new Api(await listeningUrl(running));
+      const answers = await Promise.all(Array.from({ length: 30 }, () => api.get('/healthz')));
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      const admin = new pg.Client({ connectionString: postgresServerUrl() });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ connections: number }>(
+          'SELECT count(*)::int AS connections FROM pg_stat_activity WHERE datname = $1',
+          [new URL(database.url ?? '').pathname.slice(1)],
+        );
+        // At most the pool's two, and the connection that LISTENs for other instances' notices.
+        expect(rows[0]?.connections).toBeGreaterThanOrEqual(2);
+        expect(rows[0]?.connections).toBeLessThanOrEqual(3);
+      } finally {
+        await admin.end();
+      }
       running.child.kill('SIGTERM');
       expect(await running.exit).toBe(0);
     });
