@@ -1,6 +1,6 @@
 import type { Database, Sql } from '../db/database.js';
 import type { AuditEntryView } from '../http/schemas.js';
-import { chainHash, GENESIS_HASH } from './chain.js';
+import { bodyAroundSeq, chainHash, GENESIS_HASH } from './chain.js';
 
 export interface AuditDraft {
   /** null for the service itself (expiry, lapses, escalations). */
@@ -24,57 +24,51 @@ interface AuditRow {
 }
 
 /**
- * Appends entries inside the caller's transaction. Locking the head row serialises appends across
- * instances, so sequence numbers have no gaps and each entry links to the one committed before it.
+ * Appends entries inside the caller's transaction, in one statement: it locks the head row, numbers and
+ * hashes the entries after it, inserts them and moves the head. The lock serialises appends across
+ * instances (sequence numbers have no gaps, each entry links to the one committed before it) and is held
+ * from this statement to the commit, so it costs every writer one round trip, not three.
  */
 export async function appendAudit(sql: Sql, atMs: number, drafts: readonly AuditDraft[]): Promise<void> {
   if (drafts.length === 0) return;
-  const [head] = await sql.query<{ seq: number; hash: string }>(
-    'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
-  );
-  if (!head) throw new Error('audit_head is missing: the schema is damaged');
   const at = new Date(atMs).toISOString();
-  let seq = head.seq;
-  let prevHash = head.hash;
-  const rows = drafts.map((draft) => {
-    seq += 1;
-    const hash = chainHash(prevHash, { seq, at, ...draft });
-    const row = [
-      seq,
+  const bodies = drafts.map((draft) => bodyAroundSeq({ at, ...draft }));
+  // sha256 over the UTF-8 of `prev_hash \n body`, as chainHash computes it; verifyAudit checks it in code.
+  const [appended] = await sql.query<{ seq: number }>(
+    `WITH RECURSIVE head AS (
+       SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE
+     ), draft AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+         WITH ORDINALITY AS d(body_before_seq, body_after_seq, actor_id, action, subject_type, subject_id, data, n)
+     ), chained AS (
+       SELECT d.n, head.seq + 1 AS seq, head.hash AS prev_hash,
+              encode(sha256(convert_to(head.hash || E'\\n' || d.body_before_seq || (head.seq + 1) || d.body_after_seq, 'UTF8')), 'hex') AS hash
+         FROM head JOIN draft d ON d.n = 1
+       UNION ALL
+       SELECT d.n, chained.seq + 1, chained.hash,
+              encode(sha256(convert_to(chained.hash || E'\\n' || d.body_before_seq || (chained.seq + 1) || d.body_after_seq, 'UTF8')), 'hex')
+         FROM chained JOIN draft d ON d.n = chained.n + 1
+     ), appended AS (
+       INSERT INTO audit_log (seq, at, actor_id, action, subject_type, subject_id, data, prev_hash, hash)
+       SELECT chained.seq, $8, d.actor_id, d.action, d.subject_type, d.subject_id, d.data::jsonb, chained.prev_hash, chained.hash
+         FROM chained JOIN draft d USING (n)
+     )
+     UPDATE audit_head SET seq = last.seq, hash = last.hash
+       FROM (SELECT seq, hash FROM chained ORDER BY n DESC LIMIT 1) AS last
+      WHERE audit_head.id = 1
+     RETURNING audit_head.seq`,
+    [
+      bodies.map((body) => body.before),
+      bodies.map((body) => body.after),
+      drafts.map((draft) => draft.actorId),
+      drafts.map((draft) => draft.action),
+      drafts.map((draft) => draft.subjectType),
+      drafts.map((draft) => draft.subjectId),
+      drafts.map((draft) => JSON.stringify(draft.data)),
       at,
-      draft.actorId,
-      draft.action,
-      draft.subjectType,
-      draft.subjectId,
-      JSON.stringify(draft.data),
-      prevHash,
-      hash,
-    ];
-    prevHash = hash;
-    return row;
-  });
-  const columns = [
-    'seq',
-    'at',
-    'actor_id',
-    'action',
-    'subject_type',
-    'subject_id',
-    'data',
-    'prev_hash',
-    'hash',
-  ];
-  // One statement for the entries and the new head: every appending transaction holds the head's lock
-  // until it commits, so each round trip saved here is saved for every writer.
-  await sql.query(
-    `WITH appended AS (
-       INSERT INTO audit_log (${columns.join(', ')})
-       SELECT seq, at, actor_id, action, subject_type, subject_id, data::jsonb, prev_hash, hash
-         FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-           AS t(${columns.join(', ')}))
-     UPDATE audit_head SET seq = $10, hash = $11 WHERE id = 1`,
-    [...columns.map((_, index) => rows.map((row) => row[index])), seq, prevHash],
+    ],
   );
+  if (!appended) throw new Error('audit_head is missing: the schema is damaged');
 }
 
 function toView(row: AuditRow): AuditEntryView {
