@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { act, cleanup, screen } from '@testing-library/react';
+import { Profiler } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { appState, grant, NOW, request } from '../../test-support/fixtures.js';
 import { renderConnected } from '../../test-support/render.js';
@@ -77,6 +78,48 @@ describe('the tray popover', () => {
       vi.advanceTimersByTime(90_000);
     });
     expect(tone()).toBe('grant-urgent');
+  });
+
+  it('offers Extend once a grant is within ten minutes of its end, without re-rendering at each tick before', () => {
+    let commits = 0;
+    renderConnected(
+      <Profiler
+        id="popover"
+        onRender={() => {
+          commits += 1;
+        }}
+      >
+        <Popover />
+      </Profiler>,
+      appState({
+        grants: [
+          grant({
+            // Past its half already, so its tone stays the same over these two minutes.
+            startsAt: new Date(NOW - 60 * 60_000).toISOString(),
+            expiresAt: new Date(NOW + 12 * 60_000).toISOString(),
+          }),
+        ],
+      }),
+      { windowKind: 'popover' },
+    );
+    const extend = () => screen.queryByRole('button', { name: `Extend ${LABEL}` });
+    const countdown = () => screen.getByRole('article', { name: LABEL }).querySelector('.countdown-text');
+    expect(extend()).toBeNull();
+    const committed = commits;
+    for (let tick = 0; tick < 119; tick++) {
+      act(() => {
+        vi.advanceTimersByTime(1000);
+      });
+    }
+    // 119 ticks: the countdown moved (from "12 min"), and nothing in the popover rendered again.
+    expect(countdown()?.textContent).toBe('11 min');
+    expect(commits).toBe(committed);
+    expect(extend()).toBeNull();
+    act(() => {
+      vi.advanceTimersByTime(1000);
+    });
+    expect(countdown()?.textContent).toBe('10:00');
+    expect(extend()).not.toBeNull();
   });
 
   it('shows recently ended grants under their own heading', () => {

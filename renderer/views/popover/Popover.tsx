@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { grantLabel } from '../../../main/core/tray-model.js';
 import { BannerBar } from '../../components/BannerBar.js';
 import { EmptyState } from '../../components/EmptyState.js';
@@ -5,9 +6,8 @@ import { GrantActions } from '../../components/GrantActions.js';
 import { GrantSummary } from '../../components/GrantSummary.js';
 import { KeychainNotice } from '../../components/KeychainNotice.js';
 import { StatusLine } from '../../components/StatusLine.js';
-import { useApp, useServiceNow, useTimebox } from '../../state/hooks.js';
-import { liveGrants, recentlyEnded } from '../../state/selectors.js';
-import { remainingMs } from '../../time/countdown.js';
+import { useApp, useFromServiceNow, useTimebox } from '../../state/hooks.js';
+import { byExpiry, expiredCount, recentlyEnded } from '../../state/selectors.js';
 
 /** How long an ended grant stays in the popover, so the user sees that it ended and that its credential went. */
 const ENDED_SHOWN_FOR_MS = 15 * 60_000;
@@ -17,11 +17,28 @@ const OFFER_EXTEND_WITHIN_MS = 10 * 60_000;
 /** The tray popover: what I have right now, what waits for me, and the one button to ask for more. */
 export function Popover() {
   const app = useApp((state) => state);
-  const serviceNow = useServiceNow();
   const openSection = useTimebox((state) => state.openSection);
   const openDialog = useTimebox((state) => state.openDialog);
-  const live = liveGrants(app.grants, serviceNow);
-  const ended = recentlyEnded(app.grants, serviceNow, ENDED_SHOWN_FOR_MS);
+  // The popover re-renders when time changes what it lists: a grant ends, comes within reach of Extend,
+  // or leaves "Recently ended". Not at every tick: each countdown follows the ticker itself.
+  const active = useMemo(
+    () => byExpiry(app.grants.filter((grant) => grant.status === 'active')),
+    [app.grants],
+  );
+  const expired = useFromServiceNow((serviceNow) => expiredCount(active, serviceNow));
+  const withinExtendReach = useFromServiceNow((serviceNow) =>
+    expiredCount(active, serviceNow + OFFER_EXTEND_WITHIN_MS),
+  );
+  const endedIds = useFromServiceNow((serviceNow) =>
+    recentlyEnded(app.grants, serviceNow, ENDED_SHOWN_FOR_MS)
+      .map((grant) => grant.id)
+      .join(' '),
+  );
+  const live = active.slice(expired);
+  const ended = useMemo(() => {
+    const byId = new Map(app.grants.map((grant) => [grant.id, grant]));
+    return endedIds === '' ? [] : endedIds.split(' ').flatMap((id) => byId.get(id) ?? []);
+  }, [app.grants, endedIds]);
   const waiting = app.approvals.length;
 
   return (
@@ -68,7 +85,7 @@ export function Popover() {
           <EmptyState title="No active access">Ask when you need it; access ends by itself.</EmptyState>
         ) : (
           <ul className="grant-list">
-            {live.map((grant) => {
+            {live.map((grant, index) => {
               const label = grantLabel(app, grant);
               return (
                 <li key={grant.id}>
@@ -76,7 +93,8 @@ export function Popover() {
                     <GrantActions
                       grant={grant}
                       label={label}
-                      offerExtend={remainingMs(grant.expiresAt, serviceNow) <= OFFER_EXTEND_WITHIN_MS}
+                      // `live` is sorted by expiry: the first ones end within Extend's reach.
+                      offerExtend={expired + index < withinExtendReach}
                     />
                   </GrantSummary>
                 </li>
