@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyAroundSeq, chainHash } from '../../server/audit/chain.js';
 import { appendAudit, listAudit, verifyAudit, type AuditDraft } from '../../server/audit/log.js';
-import { openDatabase, type Database } from '../../server/db/database.js';
+import type { Database } from '../../server/db/database.js';
 import { migrate } from '../../server/db/migrations.js';
-import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
+import { DATABASES, openTestDatabase } from '../support/databases.js';
 
 /*
  * The database appends audit entries and finishes their hashes in SQL (one statement under the head's
@@ -41,23 +41,15 @@ describe('an audit entry without its number', () => {
 });
 
 describe.each(DATABASES)('audit entries appended on %s', (kind) => {
-  let testDatabase: TestDatabase;
   let db: Database;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    testDatabase = await createTestDatabase(kind);
-    db = await openDatabase({
-      databaseUrl: testDatabase.url,
-      dataDir: null,
-      logger: { warn: () => undefined },
-    });
+    ({ db, close } = await openTestDatabase(kind));
     await migrate(db, Date.now());
   });
 
-  afterAll(async () => {
-    await db.close();
-    await testDatabase.drop();
-  });
+  afterAll(() => close());
 
   it('hash in the database as chainHash hashes them in code, one or several per transaction', async () => {
     let appended = 0;

@@ -1,23 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../server/db/database.js';
-import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
-
-const quietLogger = { warn: () => undefined };
+import type { Database } from '../../server/db/database.js';
+import { DATABASES, openTestDatabase } from '../support/databases.js';
 
 /** The Database contract the service relies on, on both engines; on PGlite statements run prepared. */
 describe.each(DATABASES)('the database on %s', (kind) => {
-  let testDatabase: TestDatabase;
   let db: Database;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    testDatabase = await createTestDatabase(kind);
     // One connection on PostgreSQL too, so a statement runs again where it was prepared.
-    db = await openDatabase({
-      databaseUrl: testDatabase.url,
-      dataDir: null,
-      logger: quietLogger,
-      poolSize: 1,
-    });
+    ({ db, close } = await openTestDatabase(kind, 1));
     await db.exec(`CREATE TABLE notes (
       id int PRIMARY KEY,
       body text,
@@ -27,10 +19,7 @@ describe.each(DATABASES)('the database on %s', (kind) => {
     )`);
   });
 
-  afterAll(async () => {
-    await db.close();
-    await testDatabase.drop();
-  });
+  afterAll(() => close());
 
   it('runs the same statement again with other values, and reads back every type it writes', async () => {
     const insert = 'INSERT INTO notes (id, body, tags, data, at) VALUES ($1, $2, $3, $4, $5) RETURNING *';
@@ -144,11 +133,9 @@ describe.each(DATABASES)('the database on %s', (kind) => {
   });
 
   it('refuses statements once closed', async () => {
-    const other = await createTestDatabase(kind);
-    const closing = await openDatabase({ databaseUrl: other.url, dataDir: null, logger: quietLogger });
-    expect(await closing.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
-    await closing.close();
-    await expect(closing.query('SELECT 1 AS one')).rejects.toThrow();
-    await other.drop();
+    const other = await openTestDatabase(kind);
+    expect(await other.db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    await other.close();
+    await expect(other.db.query('SELECT 1 AS one')).rejects.toThrow();
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openDatabase, type Database } from '../../server/db/database.js';
 
 /**
  * The databases the server suites run on: PGlite always, PostgreSQL when TEST_DATABASE_URL names a server
@@ -59,6 +60,30 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+/**
+ * The service's Database on a new, empty database of `kind`, for suites that test the database layer
+ * itself; `close` closes it and drops the database.
+ */
+export async function openTestDatabase(
+  kind: DatabaseKind,
+  poolSize?: number,
+): Promise<{ readonly db: Database; readonly close: () => Promise<void> }> {
+  const testDatabase = await createTestDatabase(kind);
+  const db = await openDatabase({
+    databaseUrl: testDatabase.url,
+    dataDir: null,
+    logger: { warn: () => undefined },
+    ...(poolSize === undefined ? {} : { poolSize }),
+  });
+  return {
+    db,
+    close: async () => {
+      await db.close();
+      await testDatabase.drop();
     },
   };
 }
