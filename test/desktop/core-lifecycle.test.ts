@@ -13,7 +13,7 @@ import { DATABASES } from '../support/databases.js';
 import { startDesktop } from '../support/desktop.js';
 import { keychainAvailable, missingKeychain, testKeychain } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
-import { desktopOf, sandboxGrant, sessionToken, untilLive, type Person } from './harness.js';
+import { desktopOf, sandboxGrant, sessionToken, stopEveryone, untilLive, type Person } from './harness.js';
 import { until } from './helpers.js';
 
 if (!keychainAvailable)
@@ -32,11 +32,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
     running = await startService({ kind });
   });
   afterEach(async () => {
-    for (const desktop of people.splice(0)) {
-      await desktop.stop();
-      await desktop.keychain.wipe();
-    }
-    await running.stop();
+    await stopEveryone(people, running);
   });
 
   it('resume after a sleep past expiry: the credential is wiped at once, with one ended notice', async () => {

@@ -12,6 +12,7 @@ import { startService, type RunningService } from '../support/service.js';
 import {
   desktopOf,
   startServiceAt,
+  stopEveryone,
   tappedFetch,
   untilLive,
   type Person,
@@ -38,11 +39,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('live updates on %s', (kind) =
     running = await startServiceAt({ kind, clock, database, dataDir, port: 0 });
   });
   afterEach(async () => {
-    for (const desktop of people.splice(0)) {
-      await desktop.stop();
-      await desktop.keychain.wipe();
-    }
-    await running.stop();
+    await stopEveryone(people, running);
     await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });

@@ -8,7 +8,7 @@ import { startDesktop } from '../support/desktop.js';
 import { keychainAvailable, missingKeychain, testKeychain } from '../support/keychain.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { startService, type RunningService } from '../support/service.js';
-import { desktopOf, sandboxGrant, untilLive, type Person } from './harness.js';
+import { desktopOf, sandboxGrant, stopEveryone, untilLive, type Person } from './harness.js';
 import { until } from './helpers.js';
 
 if (!keychainAvailable)
@@ -29,11 +29,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core against bad input on
     running = await startService({ kind });
   });
   afterEach(async () => {
-    for (const desktop of people.splice(0)) {
-      await desktop.stop();
-      await desktop.keychain.wipe();
-    }
-    await running.stop();
+    await stopEveryone(people, running);
   });
 
   it('drops malformed stream events with a warning, applies none of them, and goes on', async () => {

@@ -4,7 +4,7 @@ import { DATABASES } from '../support/databases.js';
 import { startDesktop, type TestDesktop } from '../support/desktop.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
-import { desktopOf, sandboxGrant, sessionToken, untilLive, type Person } from './harness.js';
+import { desktopOf, sandboxGrant, sessionToken, stopEveryone, untilLive, type Person } from './harness.js';
 import { until } from './helpers.js';
 
 if (!keychainAvailable)
@@ -24,11 +24,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core after a restart on %
   });
   afterEach(async () => {
     for (const desktop of restarted.splice(0)) await desktop.stop();
-    for (const desktop of people.splice(0)) {
-      await desktop.stop();
-      await desktop.keychain.wipe();
-    }
-    await running.stop();
+    await stopEveryone(people, running);
   });
 
   /** Alice with grants, then the app closed: what its next start finds. */

@@ -7,7 +7,7 @@ import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
 import { organisationWithTotp, TOTP_USER, totpCode } from '../support/totp-organisation.js';
-import { desktopOf, sandboxGrant, sessionToken, untilLive, type Person } from './harness.js';
+import { desktopOf, sandboxGrant, sessionToken, stopEveryone, untilLive, type Person } from './harness.js';
 import { ipcCaller, until } from './helpers.js';
 
 if (!keychainAvailable)
@@ -41,11 +41,7 @@ describe.runIf(keychainAvailable).each(DATABASES)(
       running = await startService({ kind, policy: await organisationWithTotp() });
     });
     afterEach(async () => {
-      for (const desktop of people.splice(0)) {
-        await desktop.stop();
-        await desktop.keychain.wipe();
-      }
-      await running.stop();
+      await stopEveryone(people, running);
     });
 
     it('signs in with a second factor: asks for the code, refuses a wrong or reused one, takes the right one', async () => {

@@ -6,7 +6,7 @@ import { trayModel } from '../../main/core/tray-model.js';
 import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
-import { desktopOf, serviceGrant, tappedFetch, untilLive, type Person } from './harness.js';
+import { desktopOf, serviceGrant, stopEveryone, tappedFetch, untilLive, type Person } from './harness.js';
 import { until } from './helpers.js';
 
 if (!keychainAvailable) console.warn('core-story.test.ts does not run here: it needs the real OS keychain.');
@@ -26,11 +26,7 @@ describe.runIf(keychainAvailable).each(DATABASES)(
       running = await startService({ kind });
     });
     afterEach(async () => {
-      for (const desktop of people.splice(0)) {
-        await desktop.stop();
-        await desktop.keychain.wipe();
-      }
-      await running.stop();
+      await stopEveryone(people, running);
     });
 
     it('request, approval by another user, notifications, countdown, reminders and expiry', async () => {

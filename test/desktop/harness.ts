@@ -64,6 +64,15 @@ export async function desktopOf(
   return person;
 }
 
+/** After a test: each desktop it started stopped and its keychain entries wiped, then the service stopped. */
+export async function stopEveryone(people: Person[], running: Pick<RunningService, 'stop'>): Promise<void> {
+  for (const person of people.splice(0)) {
+    await person.stop();
+    await person.keychain.wipe();
+  }
+  await running.stop();
+}
+
 /** A grant of `seconds` that needs no approval (the sandbox by default), once its credential is stored. */
 export async function sandboxGrant(
   person: Person,

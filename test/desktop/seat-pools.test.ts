@@ -6,7 +6,7 @@ import { seatPoolReports, type GrantView, type RequestView } from '../../server/
 import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
-import { desktopOf, type Person } from './harness.js';
+import { desktopOf, stopEveryone, type Person } from './harness.js';
 import { ipcCaller } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -30,11 +30,7 @@ describe.each(DATABASES)('seat-pool utilisation against the real service on %s',
     running = await startService({ kind });
   });
   afterEach(async () => {
-    for (const person of people.splice(0)) {
-      await person.stop();
-      await person.keychain.wipe();
-    }
-    await running.stop();
+    await stopEveryone(people, running);
   });
 
   /** The grant client as the desktop makes it, signed in as `username`. */
