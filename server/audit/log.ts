@@ -34,7 +34,7 @@ export async function appendAudit(sql: Sql, atMs: number, drafts: readonly Audit
   const at = new Date(atMs).toISOString();
   const bodies = drafts.map((draft) => bodyAroundSeq({ at, ...draft }));
   // sha256 over the UTF-8 of `prev_hash \n body`, as chainHash computes it; verifyAudit checks it in code.
-  const [appended] = await sql.query<{ seq: number }>(
+  const [movedHead] = await sql.query<{ seq: number }>(
     `WITH RECURSIVE head AS (
        SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE
      ), draft AS (
@@ -68,7 +68,7 @@ export async function appendAudit(sql: Sql, atMs: number, drafts: readonly Audit
       at,
     ],
   );
-  if (!appended) throw new Error('audit_head is missing: the schema is damaged');
+  if (!movedHead) throw new Error('audit_head is missing: the schema is damaged');
 }
 
 function toView(row: AuditRow): AuditEntryView {

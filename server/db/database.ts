@@ -188,7 +188,8 @@ function openPostgres(databaseUrl: string, logger: DatabaseLogger, poolSize: num
 /**
  * Names for pg's prepared statements. pg prepares a named statement once per connection and afterwards
  * only binds and runs it, so PostgreSQL parses and plans each of our statements once per connection,
- * not on every call: under the lifecycle bench that took 190 to 314 lifecycles a second.
+ * not on every call. With an auto-approved request written once, that took the lifecycle bench on two
+ * instances from 253 to about 300 lifecycles a second.
  */
 class StatementNames {
   private readonly names = new Map<string, string>();
