@@ -3,7 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { INVOKE_BINDING, installBridge, PUSH_FUNCTION } from '../../test/renderer-e2e/support/bridge.js';
 import { INVOKE_METHODS } from '../../preload/channels.js';
 import type { DesktopClock } from '../../main/core/clock.js';
-import { createHandlers, dispatch } from '../../main/core/ipc-handlers.js';
+import { dispatch } from '../../main/core/ipc-handlers.js';
+import { headlessHandlers } from '../../test/support/desktop.js';
 import type { CoreLogger, TimeboxCore } from '../../main/core/timebox.js';
 
 /** Debian's Chromium, as the renderer tests run it. */
@@ -159,13 +160,10 @@ export async function openWindow(
         .catch(() => undefined),
     );
   };
-  const handlers = createHandlers<null>({
+  const handlers = headlessHandlers<null>({
     core,
-    clipboard: { readText: () => Promise.resolve(''), writeText: () => Promise.resolve() },
     clock,
     log,
-    openExternal: () => Promise.resolve(),
-    externalHosts: [],
     rendererReady: () => {
       ready = true;
       push('state', core.store.snapshot());

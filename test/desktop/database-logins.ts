@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IssuerFactory } from '../../server/credentials/issuer.js';
 import { demoPolicy } from '../../server/demo/demo.js';
 import type { Policy } from '../../server/policy/types.js';
-import { createHandlers, dispatch } from '../../main/core/ipc-handlers.js';
+import { dispatch } from '../../main/core/ipc-handlers.js';
 import { grantAccount } from '../../main/core/keychain.js';
 import type { PsqlEnvironment, PsqlLauncher } from '../../main/core/psql.js';
 import { TimeboxCore } from '../../main/core/timebox.js';
@@ -10,6 +10,7 @@ import type { GrantState } from '../../preload/contract.js';
 import { testKeychain } from '../support/keychain.js';
 import type { ManualClock } from '../support/manual-clock.js';
 import { memorySettings, recordingLog, until } from './helpers.js';
+import { headlessHandlers } from '../support/desktop.js';
 
 /** The pieces the database-login suites share: a desktop with a launcher and the IPC handlers over it. */
 
@@ -65,7 +66,7 @@ export async function databaseDesktop(
     ...(launcher ? { psql: launcher } : {}),
   });
   const clipboard = { text: '' };
-  const handlers = createHandlers({
+  const handlers = headlessHandlers({
     core,
     clipboard: {
       readText: () => Promise.resolve(clipboard.text),
@@ -76,9 +77,6 @@ export async function databaseDesktop(
     },
     clock: running.clock,
     log,
-    openExternal: () => Promise.resolve(),
-    externalHosts: [],
-    rendererReady: () => undefined,
   });
   await core.start();
   await core.signIn({ username, password: 'demo' });

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DesktopClock } from '../../main/core/clock.js';
-import { createHandlers, dispatch } from '../../main/core/ipc-handlers.js';
+import { dispatch } from '../../main/core/ipc-handlers.js';
 import type { IpcResult } from '../../preload/contract.js';
 import type { CoreLogger, TimeboxCore } from '../../main/core/timebox.js';
 import { readStoredSettings, type SettingsStore, type StoredSettings } from '../../main/core/settings.js';
+import { headlessHandlers } from '../support/desktop.js';
 
 /**
  * Waits until `condition` holds, polling; fails after `timeoutMs` naming what it waited for. `nudge` runs
@@ -162,14 +163,6 @@ export function ipcCaller(
   caller: string,
 ): (method: string, args: unknown) => Promise<IpcResult<unknown>> {
   const log = recordingLog();
-  const handlers = createHandlers({
-    core,
-    clipboard: { readText: () => Promise.resolve(''), writeText: () => Promise.resolve() },
-    clock,
-    log,
-    openExternal: () => Promise.resolve(),
-    externalHosts: [],
-    rendererReady: () => undefined,
-  });
+  const handlers = headlessHandlers({ core, clock, log });
   return (method, args) => dispatch(handlers, method, args, log, caller);
 }

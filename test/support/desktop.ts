@@ -1,7 +1,9 @@
+import type { DesktopClock } from '../../main/core/clock.js';
+import { createHandlers, type Clipboard, type Handlers } from '../../main/core/ipc-handlers.js';
 import type { Keychain } from '../../main/core/keychain.js';
 import type { Notice } from '../../main/core/notifications.js';
 import { readStoredSettings, type SettingsStore, type StoredSettings } from '../../main/core/settings.js';
-import { TimeboxCore } from '../../main/core/timebox.js';
+import { TimeboxCore, type CoreLogger } from '../../main/core/timebox.js';
 import type { NavigationTarget } from '../../preload/contract.js';
 import type { ManualClock } from './manual-clock.js';
 
@@ -18,6 +20,29 @@ export function memoryKeychain(): Keychain & { readonly size: () => number } {
     accounts: () => Promise.resolve([...entries.keys()]),
     size: () => entries.size,
   };
+}
+
+/**
+ * Main's IPC handlers over a core with no desktop behind them: no browser to open, no hosts beside the
+ * service's, and a clipboard that keeps nothing unless the caller brings one. Tests and the bench call
+ * them the way a window does.
+ */
+export function headlessHandlers<Caller>(deps: {
+  readonly core: TimeboxCore;
+  readonly clock: DesktopClock;
+  readonly log: CoreLogger;
+  readonly rendererReady?: (caller: Caller) => void;
+  readonly clipboard?: Clipboard;
+}): Handlers<Caller> {
+  return createHandlers<Caller>({
+    core: deps.core,
+    clipboard: deps.clipboard ?? { readText: () => Promise.resolve(''), writeText: () => Promise.resolve() },
+    clock: deps.clock,
+    log: deps.log,
+    openExternal: () => Promise.resolve(),
+    externalHosts: [],
+    rendererReady: deps.rendererReady ?? (() => undefined),
+  });
 }
 
 export interface TestDesktop {

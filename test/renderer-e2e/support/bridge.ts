@@ -1,8 +1,9 @@
 import type { Page } from 'playwright-core';
 import { INVOKE_METHODS } from '../../../preload/channels.js';
-import { createHandlers, dispatch } from '../../../main/core/ipc-handlers.js';
+import { dispatch } from '../../../main/core/ipc-handlers.js';
 import type { CoreLogger, TimeboxCore } from '../../../main/core/timebox.js';
 import type { ManualClock } from '../../support/manual-clock.js';
+import { headlessHandlers } from '../../support/desktop.js';
 
 /** What the page pushes arrive on, and the binding its calls go through. */
 export const PUSH_FUNCTION = '__timeboxPush';
@@ -97,7 +98,7 @@ export async function wirePage(
     push('state', core.store.snapshot());
   };
 
-  const handlers = createHandlers({
+  const handlers = headlessHandlers({
     core,
     clipboard: {
       readText: () => Promise.resolve(clipboard.text),
@@ -108,8 +109,6 @@ export async function wirePage(
     },
     clock,
     log,
-    openExternal: async () => undefined,
-    externalHosts: [],
     rendererReady: () => {
       asked = true;
       if (!held) sendSnapshot();
