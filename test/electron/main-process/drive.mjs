@@ -64,7 +64,15 @@ await until(
   'the access-granted notification',
   30_000,
 ).catch((error) => {
-  throw new Error(`${error.message}; the notifications shown: ${JSON.stringify(stub.notifications)}`);
+  // The notice waits for the credential's fetch to settle: say where that stood.
+  const grants = stub.sent
+    .map(({ payload }) => (payload.changes ?? payload.state)?.grants)
+    .filter(Boolean)
+    .at(-1)
+    ?.map(({ status, credential, credentialError }) => ({ status, credential, credentialError }));
+  throw new Error(
+    `${error.message}; the notifications shown: ${JSON.stringify(stub.notifications)}; the grants last pushed: ${JSON.stringify(grants ?? [])}`,
+  );
 });
 report.notifications = stub.notifications;
 const page = await stub.protocolHandler.handler(new Request('app://timebox/index.html?window=main'));
