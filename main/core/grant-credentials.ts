@@ -32,6 +32,12 @@ const fromIndex = (entry: VaultEntry): EndingGrant => ({
  */
 export class GrantCredentials {
   private readonly fetches = new Map<string, Promise<void>>();
+  /**
+   * Active grants whose activation has been told (or is waiting for its fetch to be told). Several paths
+   * can learn of one activation in either order (the request's answer, the stream, a resync), and it is
+   * told once, by whichever comes first.
+   */
+  private readonly announced = new Set<string>();
   private readonly deadlines: DeadlineScheduler;
 
   constructor(private readonly core: CoreContext) {
@@ -111,8 +117,13 @@ export class GrantCredentials {
     this.trackDeadlines();
   }
 
-  /** Tells of an activation once its credential's fetch has settled, so the notice says where it is. */
+  /**
+   * Tells of an activation once its credential's fetch has settled, so the notice says where it is; a
+   * second call for the same grant does nothing.
+   */
   announceActivated(grantId: string): void {
+    if (this.announced.has(grantId)) return;
+    this.announced.add(grantId);
     void (this.fetches.get(grantId) ?? Promise.resolve()).then(() => {
       const grant = this.core.grant(grantId);
       if (grant?.status === 'active') this.core.notify(text.activated(this.core.noticeContext(), grant));
@@ -152,6 +163,8 @@ export class GrantCredentials {
     const { grants, settings } = this.core.store.state;
     const active = grants.filter((grant) => grant.status === 'active');
     const activeIds = new Set(active.map((grant) => grant.id));
+    // An ended grant is never active again, so nothing more about it can be told as an activation.
+    for (const grantId of this.announced) if (!activeIds.has(grantId)) this.announced.delete(grantId);
     const tracked: TrackedGrant[] = [
       ...active.map((grant) => ({
         grantId: grant.id,
@@ -179,6 +192,7 @@ export class GrantCredentials {
       this.core.deps.log.warn({ error: messageOf(error) }, 'could not wipe every credential at sign-out');
     });
     this.deadlines.stop();
+    this.announced.clear();
   }
 
   async stop(): Promise<void> {

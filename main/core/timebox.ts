@@ -201,11 +201,12 @@ export class TimeboxCore {
       ),
     ).catch(explainReusedKey);
     this.sync.learnRequest(request);
-    // The user's own request granted: news, even before the live stream has connected.
-    if (request.grantId)
-      this.credentials.learn(await this.call(() => this.client.grant(request.grantId ?? '')), {
-        announce: true,
-      });
+    // The user's own request granted: news, even before the live stream has connected, and even when a
+    // sync or the stream has already brought the grant (whichever tells it first, it is told once).
+    if (request.grantId) {
+      this.credentials.learn(await this.call(() => this.client.grant(request.grantId ?? '')));
+      this.credentials.announceActivated(request.grantId);
+    }
     return request;
   }
 

@@ -181,6 +181,46 @@ describe.runIf(keychainAvailable).each(DATABASES)('live updates on %s', (kind) =
     expect(alice.of('activated').map((notice) => notice.key)).toEqual([`activated:${approved.body.grantId}`]);
   });
 
+  it('announces a grant requested while the first sync is still loading, once', async () => {
+    // The stream is live but its first sync is still loading; it reads the grant lists only after the
+    // request is answered, and the client reads the new grant only after that sync has applied it. The
+    // sync then finds the grant already active (no backlog to tell) and the client finds it known: the
+    // notice must still go out, once.
+    let requestAnswered: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (requestAnswered = resolve));
+    let applied: (grantId: string) => boolean = () => false;
+    const holding: typeof fetch = async (input, init) => {
+      const path = pathOf(input);
+      if (path === '/v1/grants') await answered;
+      const grantRead = /^\/v1\/grants\/([^/]+)$/.exec(path);
+      if (grantRead && init?.method !== 'POST')
+        await until(() => applied(grantRead[1] ?? ''), 'the first sync to apply the grant');
+      const response = await fetch(input, init);
+      if (path === '/v1/requests' && init?.method === 'POST') requestAnswered();
+      return response;
+    };
+    const alice = await desktopOf(running, { fetch: holding });
+    people.push(alice);
+    applied = (grantId) => alice.grant(grantId) !== undefined;
+    await alice.core.signIn({ username: 'alice', password: 'demo' });
+    await until(() => alice.core.store.state.connection.status === 'live', 'the live stream', {
+      nudge: () => running.advance(500),
+    });
+    const request = await alice.core.requestAccess({
+      idempotencyKey: randomUUID(),
+      resourceId: 'sandbox',
+      role: 'operator',
+      durationSeconds: 1800,
+      reason: 'during the first sync',
+    });
+    const grantId = request.grantId ?? '';
+    await until(() => alice.grant(grantId)?.credential === 'stored', 'the credential');
+    await until(() => alice.of('activated').length > 0, 'the activation notice');
+    await alice.core.refresh();
+    await running.advance(1000);
+    expect(alice.of('activated').map((notice) => notice.key)).toEqual([`activated:${grantId}`]);
+  });
+
   it('while polling, announces a request to approve only once the session has had its first sync', async () => {
     const blocked: typeof fetch = (input, init) =>
       pathOf(input) === '/v1/events'
