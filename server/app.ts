@@ -12,6 +12,7 @@ import type { DestinationStream, LoggerOptions } from 'pino';
 import { Sessions } from './auth/sessions.js';
 import { AccessTasks } from './access/access-tasks.js';
 import { PostgresAccess } from './access/postgres-access.js';
+import { AuditChainer } from './audit/chainer.js';
 import { IssuerRegistry, type IssuerFactory } from './credentials/issuer.js';
 import { SigningKeys } from './credentials/signing-keys.js';
 import { TokenIssuer } from './credentials/token-issuer.js';
@@ -75,6 +76,8 @@ export interface TimeboxService {
   readonly clock: Clock;
   /** The queue of operations on access outside the service. */
   readonly access: AccessTasks;
+  /** Chains recorded audit entries onto the log; `flush` before reading the log's tables directly. */
+  readonly auditChainer: AuditChainer;
   /** Listens and returns the base URL. */
   listen(port: number, host: string): Promise<string>;
   /** Drains: stops the schedule, ends event streams, finishes requests in flight, closes the database. */
@@ -129,6 +132,10 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
 
   const metrics = new Metrics(db);
   const uow = new UnitOfWork(db, clock);
+  const auditChainer = new AuditChainer(db, clock, app.log);
+  uow.onAudited(() => {
+    auditChainer.nudge();
+  });
   const keys = new SigningKeys(db, clock, policy.service.signingKeyRotationSeconds);
   let publicUrl = options.publicUrl ?? policy.service.publicUrl;
   const issuers = new IssuerRegistry(
@@ -178,6 +185,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     grants: new Grants(domain, issuers, clock),
     hub,
     keys,
+    auditChainer,
     version: VERSION,
   };
 
@@ -235,6 +243,9 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   await keys.signingKey();
   // Whatever fell due while the service was down is handled before the first client is served.
   await scheduler.start();
+  // Then the audit entries an instance recorded but did not chain before it died, with those of the
+  // revocations just made: after the revocations, which must not wait.
+  await auditChainer.flush();
   access.startReconciling();
   housekeeping.start();
 
@@ -246,6 +257,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     hub,
     clock,
     access,
+    auditChainer,
     async listen(port, host) {
       const address = await app.listen({ port, host });
       publicUrl ??= address;
@@ -261,6 +273,10 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
         hub.close();
         await app.close();
         await unlisten();
+        // What the last requests recorded is chained now, not left for the next start.
+        await auditChainer.close().catch((error: unknown) => {
+          app.log.warn({ err: error }, 'could not chain the last audit entries; the next start will');
+        });
         await db.close();
       })();
       return closing;

@@ -19,7 +19,7 @@ const service = await createService({
   dataDir: databaseUrl ? null : dataDir,
   logger: { level: 'warn' },
 });
-if (process.env.BENCH_DIGEST === '1') process.stdout.write(`BENCH_DIGEST ${await serveDigest(service.db)}\n`);
+if (process.env.BENCH_DIGEST === '1') process.stdout.write(`BENCH_DIGEST ${await serveDigest(service)}\n`);
 const url = await service.listen(Number(process.env.BENCH_PORT ?? '0'), '127.0.0.1');
 process.stdout.write(`BENCH_LISTENING ${url}\n`);
 process.on('SIGTERM', () => {

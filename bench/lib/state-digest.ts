@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TimeboxService } from '../../server/app.js';
 import type { Database } from '../../server/db/database.js';
 
 /** Every table the service writes: a refused request must leave each one exactly as it was. */
@@ -14,6 +15,7 @@ const TABLES = [
   'events',
   'audit_log',
   'audit_head',
+  'audit_pending',
 ] as const;
 /**
  * Only ever appended to, and by far the largest: their newest sequence number stands for their content
@@ -54,22 +56,27 @@ export async function digestOf(db: Database): Promise<StateDigest> {
 
 /**
  * A second listener inside the service process, for the bench only: GET /digest answers the state digest
- * read from the service's own database handle (a PGlite folder cannot be opened by a second process).
+ * read from the service's own database handle (a PGlite folder cannot be opened by a second process),
+ * once the audit entries recorded so far are chained: an earlier request's entries, chained between two
+ * digests, would otherwise look like a change made by the request in between.
  */
-export async function serveDigest(db: Database): Promise<string> {
+export async function serveDigest(service: Pick<TimeboxService, 'db' | 'auditChainer'>): Promise<string> {
   const server = createServer((request, response) => {
     if (request.url !== '/digest') {
       response.writeHead(404).end();
       return;
     }
-    digestOf(db).then(
-      (digest) => {
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(digest));
-      },
-      (error: unknown) => {
-        response.writeHead(500).end(error instanceof Error ? error.message : String(error));
-      },
-    );
+    service.auditChainer
+      .flush()
+      .then(() => digestOf(service.db))
+      .then(
+        (digest) => {
+          response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(digest));
+        },
+        (error: unknown) => {
+          response.writeHead(500).end(error instanceof Error ? error.message : String(error));
+        },
+      );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();

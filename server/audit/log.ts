@@ -24,51 +24,77 @@ interface AuditRow {
 }
 
 /**
- * Appends entries inside the caller's transaction, in one statement: it locks the head row, numbers and
- * hashes the entries after it, inserts them and moves the head. The lock serialises appends across
- * instances (sequence numbers have no gaps, each entry links to the one committed before it) and is held
- * from this statement to the commit, so it costs every writer one round trip, not three.
+ * Records entries inside the caller's transaction, unchained: they commit with the change they describe,
+ * or not at all. `chainPending` numbers, hashes and appends them to the log soon after (the service's
+ * AuditChainer runs it shortly after each commit, and before any read of the log). Chaining outside the
+ * writer's transaction takes the chain's one global lock off every request: a writer used to hold it from
+ * its append to its commit, which serialised every writing transaction, commit and all, across instances.
  */
-export async function appendAudit(sql: Sql, atMs: number, drafts: readonly AuditDraft[]): Promise<void> {
+export async function recordAudit(sql: Sql, atMs: number, drafts: readonly AuditDraft[]): Promise<void> {
   if (drafts.length === 0) return;
   const at = new Date(atMs).toISOString();
+  // The canonical JSON around the sequence number is made here, in code, so the database can finish the
+  // hash when it numbers the entry; verifyAudit recomputes every hash in code.
   const bodies = drafts.map((draft) => bodyAroundSeq({ at, ...draft }));
-  // sha256 over the UTF-8 of `prev_hash \n body`, as chainHash computes it; verifyAudit checks it in code.
-  const [movedHead] = await sql.query<{ seq: number }>(
-    `WITH RECURSIVE head AS (
-       SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE
-     ), draft AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-         WITH ORDINALITY AS d(body_before_seq, body_after_seq, actor_id, action, subject_type, subject_id, data, n)
-     ), chained AS (
-       SELECT d.n, head.seq + 1 AS seq, head.hash AS prev_hash,
-              encode(sha256(convert_to(head.hash || E'\\n' || d.body_before_seq || (head.seq + 1) || d.body_after_seq, 'UTF8')), 'hex') AS hash
-         FROM head JOIN draft d ON d.n = 1
-       UNION ALL
-       SELECT d.n, chained.seq + 1, chained.hash,
-              encode(sha256(convert_to(chained.hash || E'\\n' || d.body_before_seq || (chained.seq + 1) || d.body_after_seq, 'UTF8')), 'hex')
-         FROM chained JOIN draft d ON d.n = chained.n + 1
-     ), appended AS (
-       INSERT INTO audit_log (seq, at, actor_id, action, subject_type, subject_id, data, prev_hash, hash)
-       SELECT chained.seq, $8, d.actor_id, d.action, d.subject_type, d.subject_id, d.data::jsonb, chained.prev_hash, chained.hash
-         FROM chained JOIN draft d USING (n)
-     )
-     UPDATE audit_head SET seq = last.seq, hash = last.hash
-       FROM (SELECT seq, hash FROM chained ORDER BY n DESC LIMIT 1) AS last
-      WHERE audit_head.id = 1
-     RETURNING audit_head.seq`,
+  await sql.query(
+    `INSERT INTO audit_pending (at, actor_id, action, subject_type, subject_id, data, body_before_seq, body_after_seq)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[])`,
     [
-      bodies.map((body) => body.before),
-      bodies.map((body) => body.after),
+      at,
       drafts.map((draft) => draft.actorId),
       drafts.map((draft) => draft.action),
       drafts.map((draft) => draft.subjectType),
       drafts.map((draft) => draft.subjectId),
       drafts.map((draft) => JSON.stringify(draft.data)),
-      at,
+      bodies.map((body) => body.before),
+      bodies.map((body) => body.after),
     ],
   );
-  if (!movedHead) throw new Error('audit_head is missing: the schema is damaged');
+}
+
+/** At most this many recorded entries are chained per transaction. */
+export const CHAIN_BATCH = 500;
+
+/**
+ * Chains the oldest recorded entries (up to `limit`) onto the log, in one transaction: it locks the head
+ * first, then takes the entries, numbers and hashes them in order of recording, appends them and moves the
+ * head. The head is locked before any recorded row, so two instances chaining at once wait on one lock
+ * and never on each other's rows. Returns how many entries it chained.
+ */
+export async function chainPending(db: Database, limit = CHAIN_BATCH): Promise<number> {
+  return db.transaction(async (sql) => {
+    const [head] = await sql.query<{ seq: number }>('SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE');
+    if (!head) throw new Error('audit_head is missing: the schema is damaged');
+    // sha256 over the UTF-8 of `prev_hash \n body`, as chainHash computes it.
+    const [moved] = await sql.query<{ seq: number }>(
+      `WITH RECURSIVE taken AS (
+         DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending ORDER BY id LIMIT $1)
+         RETURNING *
+       ), draft AS (
+         SELECT taken.*, row_number() OVER (ORDER BY id) AS n FROM taken
+       ), head AS (
+         SELECT seq, hash FROM audit_head WHERE id = 1
+       ), chained AS (
+         SELECT d.n, head.seq + 1 AS seq, head.hash AS prev_hash,
+                encode(sha256(convert_to(head.hash || E'\\n' || d.body_before_seq || (head.seq + 1) || d.body_after_seq, 'UTF8')), 'hex') AS hash
+           FROM head JOIN draft d ON d.n = 1
+         UNION ALL
+         SELECT d.n, chained.seq + 1, chained.hash,
+                encode(sha256(convert_to(chained.hash || E'\\n' || d.body_before_seq || (chained.seq + 1) || d.body_after_seq, 'UTF8')), 'hex')
+           FROM chained JOIN draft d ON d.n = chained.n + 1
+       ), appended AS (
+         INSERT INTO audit_log (seq, at, actor_id, action, subject_type, subject_id, data, prev_hash, hash)
+         SELECT chained.seq, d.at, d.actor_id, d.action, d.subject_type, d.subject_id, d.data, chained.prev_hash, chained.hash
+           FROM chained JOIN draft d USING (n)
+       )
+       UPDATE audit_head SET seq = last.seq, hash = last.hash
+         FROM (SELECT seq, hash FROM chained ORDER BY n DESC LIMIT 1) AS last
+        WHERE audit_head.id = 1
+       RETURNING audit_head.seq`,
+      [limit],
+    );
+    return moved ? moved.seq - head.seq : 0;
+  });
 }
 
 function toView(row: AuditRow): AuditEntryView {

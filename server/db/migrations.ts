@@ -184,6 +184,26 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX requests_queued_by_pool ON requests (resource_id, role, queued_at) WHERE queued_at IS NOT NULL;
     `,
   },
+  {
+    id: 3,
+    name: 'audit entries recorded with their change, chained after it',
+    sql: `
+      -- Written in the transaction of the change it describes; chained onto audit_log soon after, in batches,
+      -- by whichever instance gets the head's lock (server/audit/log.ts). The canonical JSON around the
+      -- sequence number is kept so the chaining statement can hash without parsing.
+      CREATE TABLE audit_pending (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL,
+        actor_id text,
+        action text NOT NULL,
+        subject_type text NOT NULL,
+        subject_id text NOT NULL,
+        data jsonb NOT NULL,
+        body_before_seq text NOT NULL,
+        body_after_seq text NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

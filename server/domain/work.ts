@@ -1,4 +1,4 @@
-import { appendAudit, type AuditDraft } from '../audit/log.js';
+import { recordAudit, type AuditDraft } from '../audit/log.js';
 import type { Database, Sql } from '../db/database.js';
 import { encodeNotice, NOTIFY_CHANNEL, type EventType } from '../events/types.js';
 import type { Clock } from '../lib/clock.js';
@@ -57,7 +57,7 @@ export class Work {
         : null;
     if (this.events.length > 0) await appendEvents(this.sql, this.now, this.events, notice);
     else if (notice !== null) await this.sql.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, notice]);
-    await appendAudit(this.sql, this.now, this.audits);
+    await recordAudit(this.sql, this.now, this.audits);
   }
 
   /** @internal */
@@ -69,10 +69,16 @@ export class Work {
   get deadline(): number | null {
     return this.earliestDeadline;
   }
+
+  /** @internal Whether it recorded audit entries, which are now waiting to be chained. */
+  get audited(): boolean {
+    return this.audits.length > 0;
+  }
 }
 
 export class UnitOfWork {
   private readonly deadlineListeners: ((deadline: number) => void)[] = [];
+  private readonly auditListeners: (() => void)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -85,6 +91,11 @@ export class UnitOfWork {
    */
   onDeadline(listener: (deadline: number) => void): void {
     this.deadlineListeners.push(listener);
+  }
+
+  /** Hears of every commit that recorded audit entries, so they are chained onto the log soon after. */
+  onAudited(listener: () => void): void {
+    this.auditListeners.push(listener);
   }
 
   async run<T>(body: (work: Work) => Promise<T>): Promise<T> {
@@ -100,6 +111,7 @@ export class UnitOfWork {
       finished.runCommittedHooks();
       const { deadline } = finished;
       if (deadline !== null) for (const listener of this.deadlineListeners) listener(deadline);
+      if (finished.audited) for (const listener of this.auditListeners) listener();
     }
     return result;
   }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditChainer } from '../audit/chainer.js';
 import type { Session, Sessions } from '../auth/sessions.js';
 import type { SigningKeys } from '../credentials/signing-keys.js';
 import type { Database } from '../db/database.js';
@@ -29,6 +30,7 @@ export interface RouteContext {
   readonly grants: Grants;
   readonly hub: EventHub;
   readonly keys: SigningKeys;
+  readonly auditChainer: AuditChainer;
   readonly version: string;
 }
 

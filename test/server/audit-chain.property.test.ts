@@ -2,15 +2,21 @@ import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyAroundSeq, chainHash } from '../../server/audit/chain.js';
-import { appendAudit, listAudit, verifyAudit, type AuditDraft } from '../../server/audit/log.js';
+import {
+  chainPending,
+  listAudit,
+  recordAudit,
+  verifyAudit,
+  type AuditDraft,
+} from '../../server/audit/log.js';
 import type { Database } from '../../server/db/database.js';
 import { migrate } from '../../server/db/migrations.js';
 import { DATABASES, openTestDatabase } from '../support/databases.js';
 
 /*
- * The database appends audit entries and finishes their hashes in SQL (one statement under the head's
- * lock); verification recomputes them in code with chainHash. These properties hold the two to the same
- * bytes for any entry: text in any script, quotes, control characters, nested keys named "seq".
+ * Transactions record audit entries; chaining numbers them and finishes their hashes in SQL (under the
+ * head's lock); verification recomputes them in code with chainHash. These properties hold the two to the
+ * same bytes for any entry: text in any script, quotes, control characters, nested keys named "seq".
  */
 
 const text = fc.string({ unit: 'grapheme', maxLength: 12 });
@@ -40,9 +46,12 @@ describe('an audit entry without its number', () => {
   });
 });
 
-describe.each(DATABASES)('audit entries appended on %s', (kind) => {
+describe.each(DATABASES)('audit entries recorded and chained on %s', (kind) => {
   let db: Database;
   let close: () => Promise<void>;
+
+  const pending = async () =>
+    Number((await db.query<{ count: number }>('SELECT count(*)::int AS count FROM audit_pending'))[0]?.count);
 
   beforeAll(async () => {
     ({ db, close } = await openTestDatabase(kind));
@@ -51,51 +60,104 @@ describe.each(DATABASES)('audit entries appended on %s', (kind) => {
 
   afterAll(() => close());
 
-  it('hash in the database as chainHash hashes them in code, one or several per transaction', async () => {
-    let appended = 0;
+  it('hash in the database as chainHash hashes them in code, in the order they were recorded', async () => {
+    let chained = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(draft, { minLength: 1, maxLength: 4 }), async (drafts) => {
-        const atMs = 1_800_000_000_000 + appended;
-        await db.transaction((sql) => appendAudit(sql, atMs, drafts));
-        const written = await listAudit(db, appended, drafts.length + 1);
-        appended += drafts.length;
-        expect(written.map((entry) => entry.seq)).toEqual(
-          drafts.map((_, index) => appended - drafts.length + index + 1),
-        );
-        for (const entry of written) expect(entry.hash).toBe(chainHash(entry.prevHash, entry));
-      }),
-      { numRuns: 60 },
+      fc.asyncProperty(
+        fc.array(fc.array(draft, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }),
+        async (transactions) => {
+          const recorded: { at: string; draft: AuditDraft }[] = [];
+          for (const [index, drafts] of transactions.entries()) {
+            const atMs = 1_800_000_000_000 + chained * 10 + index;
+            await db.transaction((sql) => recordAudit(sql, atMs, drafts));
+            const at = new Date(atMs).toISOString();
+            recorded.push(...drafts.map((entry) => ({ at, draft: entry })));
+          }
+          expect(await chainPending(db)).toBe(recorded.length);
+          const written = await listAudit(db, chained, recorded.length + 1);
+          expect(written.map((entry) => entry.seq)).toEqual(recorded.map((_, index) => chained + index + 1));
+          expect(
+            written.map(({ at, actorId, action, subjectType, subjectId, data }) => ({
+              at,
+              draft: { actorId, action, subjectType, subjectId, data },
+            })),
+          ).toEqual(recorded);
+          for (const entry of written) expect(entry.hash).toBe(chainHash(entry.prevHash, entry));
+          chained += recorded.length;
+        },
+      ),
+      { numRuns: 40 },
     );
-    expect(await verifyAudit(db)).toEqual({ ok: true, entries: appended });
+    expect(await pending()).toBe(0);
+    expect(await verifyAudit(db)).toEqual({ ok: true, entries: chained });
   });
 
-  it('appends nothing, and keeps the head, when the transaction rolls back', async () => {
+  const oneEntry: AuditDraft = {
+    actorId: 'alice',
+    action: 'request.created',
+    subjectType: 'request',
+    subjectId: 'req_1',
+    data: {},
+  };
+
+  it('records nothing, and chains nothing, when the transaction rolls back', async () => {
     const before = await verifyAudit(db);
-    const oneEntry: AuditDraft = {
-      actorId: 'alice',
-      action: 'request.created',
-      subjectType: 'request',
-      subjectId: 'req_rolled_back',
-      data: {},
-    };
     await expect(
       db.transaction(async (sql) => {
-        await appendAudit(sql, Date.now(), [oneEntry]);
+        await recordAudit(sql, Date.now(), [oneEntry]);
         throw new Error('the change it recorded failed');
       }),
     ).rejects.toThrow('the change it recorded failed');
+    expect(await pending()).toBe(0);
+    expect(await chainPending(db)).toBe(0);
     expect(await verifyAudit(db)).toEqual(before);
   });
 
-  it('refuses to append when the head row is missing, rather than start a second chain', async () => {
-    await expect(
-      db.transaction(async (sql) => {
-        await sql.query('DELETE FROM audit_head');
-        await appendAudit(sql, Date.now(), [
-          { actorId: null, action: 'grant.expired', subjectType: 'grant', subjectId: 'grt_x', data: {} },
-        ]);
+  it('chains a backlog in batches of the size asked for, oldest first', async () => {
+    const before = await verifyAudit(db);
+    if (!before.ok) throw new Error('the log should verify');
+    const subjects = ['req_a', 'req_b', 'req_c', 'req_d', 'req_e'];
+    for (const subjectId of subjects)
+      await db.transaction((sql) => recordAudit(sql, Date.now(), [{ ...oneEntry, subjectId }]));
+    expect([await chainPending(db, 2), await chainPending(db, 2), await chainPending(db, 2)]).toEqual([
+      2, 2, 1,
+    ]);
+    expect(await chainPending(db, 2)).toBe(0);
+    const written = await listAudit(db, before.entries, 10);
+    expect(written.map((entry) => entry.subjectId)).toEqual(subjects);
+    expect(await verifyAudit(db)).toEqual({ ok: true, entries: before.entries + subjects.length });
+  });
+
+  it('chains each entry once when several chain at the same time', async () => {
+    const before = await verifyAudit(db);
+    if (!before.ok) throw new Error('the log should verify');
+    for (let index = 0; index < 40; index++)
+      await db.transaction((sql) =>
+        recordAudit(sql, Date.now(), [{ ...oneEntry, subjectId: `req_${index}` }]),
+      );
+    // On PostgreSQL these are separate connections that wait on the head's lock; on PGlite, one at a time.
+    const counts = await Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        let chained = 0;
+        for (let batch = await chainPending(db, 7); batch > 0; batch = await chainPending(db, 7))
+          chained += batch;
+        return chained;
       }),
-    ).rejects.toThrow('audit_head is missing');
+    );
+    expect(counts.reduce((sum, count) => sum + count, 0)).toBe(40);
+    const written = await listAudit(db, before.entries, 50);
+    expect(new Set(written.map((entry) => entry.subjectId)).size).toBe(40);
+    expect(await verifyAudit(db)).toEqual({ ok: true, entries: before.entries + 40 });
+  });
+
+  it('refuses to chain when the head row is missing, rather than start a second chain, and loses nothing', async () => {
+    await db.transaction((sql) => recordAudit(sql, Date.now(), [oneEntry]));
+    const [head] = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head');
+    await db.query('DELETE FROM audit_head');
+    await expect(chainPending(db)).rejects.toThrow('audit_head is missing');
+    expect(await pending()).toBe(1);
+    await db.query('INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)', [head?.seq, head?.hash]);
+    expect(await chainPending(db)).toBe(1);
     expect((await verifyAudit(db)).ok).toBe(true);
   });
 });

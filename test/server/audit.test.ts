@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH } from '../../server/audit/chain.js';
-import { verifyAudit } from '../../server/audit/log.js';
-import type { Database } from '../../server/db/database.js';
+import { CHAIN_DELAY_MS } from '../../server/audit/chainer.js';
+import { recordAudit, verifyAudit } from '../../server/audit/log.js';
+import { openDatabase, type Database } from '../../server/db/database.js';
 import type { AuditEntryView, RequestView } from '../../server/http/schemas.js';
-import { DATABASES } from '../support/databases.js';
+import { createTestDatabase, DATABASES } from '../support/databases.js';
 import { startService, type RunningService } from '../support/service.js';
 
 type Verdict = { ok: true; entries: number } | { ok: false; firstBadSeq: number; reason: string };
@@ -249,5 +253,77 @@ describe.each(DATABASES)('the audit log on %s', (kind) => {
     expect(lines[0]).toBe('seq,at,actorId,action,subjectType,subjectId,data,prevHash,hash');
     expect(lines).toHaveLength(verdict.entries + 1);
     expect(lines.at(-1)).toContain(entries.at(-1)?.hash ?? 'missing');
+  });
+});
+
+describe.each(DATABASES)('audit entries left unchained on %s', (kind) => {
+  it('are chained shortly after their commit, in one batch, without anyone reading the log', async () => {
+    const running = await startService({ kind });
+    try {
+      const { db } = running.service;
+      const pending = async () =>
+        (await db.query<{ count: number }>('SELECT count(*)::int AS count FROM audit_pending'))[0]?.count;
+      const head = async () => (await db.query<{ seq: number }>('SELECT seq FROM audit_head'))[0]?.seq;
+      const alice = await running.api.login('alice');
+      const before = await head();
+      const created = await running.api.post<RequestView>('/v1/requests', alice, {
+        resourceId: 'sandbox',
+        role: 'operator',
+        durationSeconds: 60,
+        reason: 'chained later',
+      });
+      expect(created.status).toBe(201);
+      // The service's clock has not moved: the entries wait, recorded.
+      expect(await pending()).toBeGreaterThan(1);
+      expect(await head()).toBe(before);
+      running.clock.advance(CHAIN_DELAY_MS);
+      for (const end = Date.now() + 10_000; (await pending()) !== 0 && Date.now() < end;)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await pending()).toBe(0);
+      expect(await head()).toBeGreaterThan(before ?? 0);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('are chained when the next instance starts: an instance that dies after a commit loses none', async () => {
+    const database = await createTestDatabase(kind);
+    const dataDir = mkdtempSync(join(tmpdir(), 'timebox-audit-'));
+    try {
+      const first = await startService({ kind, database, dataDir });
+      const admin = await first.api.login('admin');
+      const before = (await first.api.get<Verdict>('/v1/audit/verify', admin)).body;
+      if (!before.ok) throw new Error('the log should verify');
+      await first.stop();
+      // What a killed instance leaves: an entry committed with its change, not yet chained.
+      const db = await openDatabase({
+        databaseUrl: database.url,
+        dataDir: kind === 'pglite' ? dataDir : null,
+        logger: { warn: () => undefined },
+      });
+      const left = { actorId: 'alice', action: 'request.created', subjectType: 'request', data: {} } as const;
+      await db.transaction((sql) => recordAudit(sql, Date.now(), [{ ...left, subjectId: 'req_left' }]));
+      await db.close();
+
+      const second = await startService({ kind, database, dataDir });
+      try {
+        const rows = await second.service.db.query<{ count: number }>(
+          'SELECT count(*)::int AS count FROM audit_pending',
+        );
+        expect(rows[0]?.count).toBe(0);
+        const token = await second.api.login('admin');
+        const after = await second.api.get<{ items: AuditEntryView[] }>(
+          `/v1/audit?after=${before.entries}&limit=10`,
+          token,
+        );
+        expect(after.body.items.map((entry) => entry.subjectId)).toContain('req_left');
+        expect((await second.api.get<Verdict>('/v1/audit/verify', token)).body).toMatchObject({ ok: true });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

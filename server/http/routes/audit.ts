@@ -46,6 +46,8 @@ export const auditRoutes =
     app.addHook('preHandler', async (request) => {
       if (!actorOf(request).isAdmin)
         throw forbidden('admin_only', 'Only administrators may read the audit log.');
+      // Every entry committed before this read is on the log when it is read, whichever instance wrote it.
+      await context.auditChainer.flush();
     });
 
     const refusals = { 400: errorBody, 401: errorBody, 403: errorBody } as const;
