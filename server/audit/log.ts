@@ -63,7 +63,9 @@ export const CHAIN_BATCH = 500;
  */
 export async function chainPending(db: Database, limit = CHAIN_BATCH): Promise<number> {
   return db.transaction(async (sql) => {
-    const [head] = await sql.query<{ seq: number }>('SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE');
+    const [head] = await sql.query<{ seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
+    );
     if (!head) throw new Error('audit_head is missing: the schema is damaged');
     // sha256 over the UTF-8 of `prev_hash \n body`, as chainHash computes it.
     const [moved] = await sql.query<{ seq: number }>(
@@ -73,7 +75,7 @@ export async function chainPending(db: Database, limit = CHAIN_BATCH): Promise<n
        ), draft AS (
          SELECT taken.*, row_number() OVER (ORDER BY id) AS n FROM taken
        ), head AS (
-         SELECT seq, hash FROM audit_head WHERE id = 1
+         SELECT $2::bigint AS seq, $3::text AS hash -- as locked above
        ), chained AS (
          SELECT d.n, head.seq + 1 AS seq, head.hash AS prev_hash,
                 encode(sha256(convert_to(head.hash || E'\\n' || d.body_before_seq || (head.seq + 1) || d.body_after_seq, 'UTF8')), 'hex') AS hash
@@ -91,7 +93,7 @@ export async function chainPending(db: Database, limit = CHAIN_BATCH): Promise<n
          FROM (SELECT seq, hash FROM chained ORDER BY n DESC LIMIT 1) AS last
         WHERE audit_head.id = 1
        RETURNING audit_head.seq`,
-      [limit],
+      [limit, head.seq, head.hash],
     );
     return moved ? moved.seq - head.seq : 0;
   });
