@@ -11,6 +11,7 @@ import {
 } from '../../server/audit/log.js';
 import type { Database } from '../../server/db/database.js';
 import { migrate } from '../../server/db/migrations.js';
+import { unchainedAuditEntries } from '../support/audit.js';
 import { DATABASES, openTestDatabase } from '../support/databases.js';
 
 /*
@@ -50,8 +51,7 @@ describe.each(DATABASES)('audit entries recorded and chained on %s', (kind) => {
   let db: Database;
   let close: () => Promise<void>;
 
-  const pending = async () =>
-    Number((await db.query<{ count: number }>('SELECT count(*)::int AS count FROM audit_pending'))[0]?.count);
+  const pending = () => unchainedAuditEntries(db);
 
   beforeAll(async () => {
     ({ db, close } = await openTestDatabase(kind));

@@ -7,6 +7,7 @@ import { CHAIN_DELAY_MS } from '../../server/audit/chainer.js';
 import { recordAudit, verifyAudit } from '../../server/audit/log.js';
 import { openDatabase, type Database } from '../../server/db/database.js';
 import type { AuditEntryView, RequestView } from '../../server/http/schemas.js';
+import { unchainedAuditEntries } from '../support/audit.js';
 import { createTestDatabase, DATABASES } from '../support/databases.js';
 import { startService, type RunningService } from '../support/service.js';
 
@@ -261,8 +262,7 @@ describe.each(DATABASES)('audit entries left unchained on %s', (kind) => {
     const running = await startService({ kind });
     try {
       const { db } = running.service;
-      const pending = async () =>
-        (await db.query<{ count: number }>('SELECT count(*)::int AS count FROM audit_pending'))[0]?.count;
+      const pending = () => unchainedAuditEntries(db);
       const head = async () => (await db.query<{ seq: number }>('SELECT seq FROM audit_head'))[0]?.seq;
       const alice = await running.api.login('alice');
       const before = await head();
@@ -307,10 +307,7 @@ describe.each(DATABASES)('audit entries left unchained on %s', (kind) => {
 
       const second = await startService({ kind, database, dataDir });
       try {
-        const rows = await second.service.db.query<{ count: number }>(
-          'SELECT count(*)::int AS count FROM audit_pending',
-        );
-        expect(rows[0]?.count).toBe(0);
+        expect(await unchainedAuditEntries(second.service.db)).toBe(0);
         const token = await second.api.login('admin');
         const after = await second.api.get<{ items: AuditEntryView[] }>(
           `/v1/audit?after=${before.entries}&limit=10`,
