@@ -1,4 +1,5 @@
 import type { Database, Sql } from '../db/database.js';
+import { Parameters } from '../db/parameters.js';
 import type { AuditEntryView } from '../http/schemas.js';
 import { bodyAroundSeq, chainHash, GENESIS_HASH } from './chain.js';
 
@@ -32,24 +33,37 @@ interface AuditRow {
  */
 export async function recordAudit(sql: Sql, atMs: number, drafts: readonly AuditDraft[]): Promise<void> {
   if (drafts.length === 0) return;
+  const parameters = new Parameters();
+  await sql.query(recordAuditSql(parameters, atMs, drafts), parameters.values);
+}
+
+/**
+ * The insert that records `drafts`, to be one part of a larger statement (a WITH item), so an entry costs
+ * no round trip of its own. With `onlyIf` (an SQL condition) nothing is recorded unless it holds.
+ */
+export function recordAuditSql(
+  parameters: Parameters,
+  atMs: number,
+  drafts: readonly AuditDraft[],
+  onlyIf?: string,
+): string {
   const at = new Date(atMs).toISOString();
   // The canonical JSON around the sequence number is made here, in code, so the database can finish the
   // hash when it numbers the entry; verifyAudit recomputes every hash in code.
   const bodies = drafts.map((draft) => bodyAroundSeq({ at, ...draft }));
-  await sql.query(
-    `INSERT INTO audit_pending (at, actor_id, action, subject_type, subject_id, data, body_before_seq, body_after_seq)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[])`,
-    [
-      at,
-      drafts.map((draft) => draft.actorId),
-      drafts.map((draft) => draft.action),
-      drafts.map((draft) => draft.subjectType),
-      drafts.map((draft) => draft.subjectId),
-      drafts.map((draft) => JSON.stringify(draft.data)),
-      bodies.map((body) => body.before),
-      bodies.map((body) => body.after),
-    ],
-  );
+  // Column by column, in audit_pending's order below, with the SQL type of each array.
+  const columns: [string, unknown[]][] = [
+    ['text', drafts.map((draft) => draft.actorId)],
+    ['text', drafts.map((draft) => draft.action)],
+    ['text', drafts.map((draft) => draft.subjectType)],
+    ['text', drafts.map((draft) => draft.subjectId)],
+    ['jsonb', drafts.map((draft) => JSON.stringify(draft.data))],
+    ['text', bodies.map((body) => body.before)],
+    ['text', bodies.map((body) => body.after)],
+  ];
+  const unnested = columns.map(([type, values]) => `${parameters.add(values)}::${type}[]`).join(', ');
+  return `INSERT INTO audit_pending (at, actor_id, action, subject_type, subject_id, data, body_before_seq, body_after_seq)
+     SELECT ${parameters.add(at)}::timestamptz, * FROM unnest(${unnested})${onlyIf ? ` WHERE ${onlyIf}` : ''}`;
 }
 
 /** At most this many recorded entries are chained per transaction. */

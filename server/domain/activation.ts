@@ -8,7 +8,6 @@ import { roleOf, type Domain } from './context.js';
 import type { GrantEndReason, GrantRecord, RequestRecord } from './records.js';
 import {
   findGrant,
-  insertGrant,
   lockSeatPool,
   queuePositions,
   seatsInUse,
@@ -103,15 +102,19 @@ export async function activateOrQueue(
     ended_by: null,
     next_reminder_at: reminderAt === null ? null : new Date(reminderAt),
   };
-  // The request first: the grant refers to it.
-  const approved = await writeRequest(work.sql, request, write, {
-    status: 'approved',
-    grant_id: grant.id,
-    deciders: [],
-    escalates_at: null,
-    updated_at: new Date(work.now),
-  });
-  await insertGrant(work.sql, grant);
+  const approved = await writeRequest(
+    work.sql,
+    request,
+    write,
+    {
+      status: 'approved',
+      grant_id: grant.id,
+      deciders: [],
+      escalates_at: null,
+      updated_at: new Date(work.now),
+    },
+    grant,
+  );
   await domain.access.want(work, grant, 'present');
   work.audit({
     actorId: null,

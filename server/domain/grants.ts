@@ -11,7 +11,7 @@ import { openRequest } from './approval-flow.js';
 import { roleOf, type Domain } from './context.js';
 import { once, type StoredResponse } from './idempotency.js';
 import type { GrantRecord } from './records.js';
-import { findGrant, findRequest, listPage } from './store.js';
+import { auditWhileGrantLive, findGrant, findRequest, listPage } from './store.js';
 import { toGrantView } from './views.js';
 
 export interface CredentialResponse {
@@ -55,30 +55,30 @@ export class Grants {
     this.assertLive(grant);
     const issuer = this.issuers.forResource(grant.resource_id);
     const secret = await issuer.issue(grant);
-    // The audit entry commits only if the grant is still live, so no credential leaves unrecorded or late.
-    const fetched = await this.domain.uow.run(async (work) => {
-      const current = await findGrant(work.sql, id, 'lock');
-      if (!current) throw notFound('grant', id);
-      if (!this.isLive(current, work.now)) {
-        // The grant ended while its credential was being made, so its access may have been made again
-        // after the revocation: revoke once more. The credential itself is never handed out.
-        if (issuer.access) await this.domain.access.want(work, current, 'absent');
-        return { current, live: false };
-      }
-      work.audit({
+    // The audit entry is recorded only if the grant is still live, so no credential leaves unrecorded or
+    // late. The credential is made first, outside any lock, so a slow issuer holds none.
+    const recorded = await this.domain.uow.runStatement((sql, now) =>
+      auditWhileGrantLive(sql, id, now, {
         actorId: actor.id,
         action: 'credential.fetched',
         subjectType: 'grant',
         subjectId: id,
         data: { kind: issuer.kind },
-      });
-      work.onCommitted(() => {
-        this.domain.metrics.credentialsIssued.inc({ kind: issuer.kind });
-      });
-      return { current, live: true };
-    });
-    // Ended meanwhile: the transaction above recorded what must follow, and the owner hears 410.
-    if (!fetched.live) this.assertLive(fetched.current, Number.POSITIVE_INFINITY);
+      }),
+    );
+    if (!recorded.audited) {
+      if (!recorded.grant) throw notFound('grant', id);
+      // The grant ended while its credential was being made, so its access may have been made again after
+      // the revocation: revoke once more. The credential itself is never handed out; the owner hears 410.
+      if (issuer.access) {
+        await this.domain.uow.run(async (work) => {
+          const current = await findGrant(work.sql, id, 'lock');
+          if (current) await this.domain.access.want(work, current, 'absent');
+        });
+      }
+      throw this.ended(recorded.grant);
+    }
+    this.domain.metrics.credentialsIssued.inc({ kind: issuer.kind });
     return { grantId: grant.id, kind: issuer.kind, expiresAt: grant.expires_at.toISOString(), secret };
   }
 
@@ -196,22 +196,17 @@ export class Grants {
     });
   }
 
-  private isLive(grant: GrantRecord, now: number): boolean {
-    return grant.status === 'active' && grant.expires_at.getTime() > now;
+  private assertLive(grant: GrantRecord): void {
+    if (grant.status !== 'active' || grant.expires_at.getTime() <= this.clock.now()) throw this.ended(grant);
   }
 
-  private assertLive(grant: GrantRecord, now = this.clock.now()): void {
-    if (!this.isLive(grant, now)) {
-      throw new ApiError(
-        410,
-        'grant_ended',
-        `Grant ${grant.id} has ended; its credential is gone. Request access again.`,
-        {
-          status: grant.status,
-          expiresAt: grant.expires_at.toISOString(),
-        },
-      );
-    }
+  private ended(grant: GrantRecord): ApiError {
+    return new ApiError(
+      410,
+      'grant_ended',
+      `Grant ${grant.id} has ended; its credential is gone. Request access again.`,
+      { status: grant.status, expiresAt: grant.expires_at.toISOString() },
+    );
   }
 
   private visible(actor: PolicyUser, grant: GrantRecord): boolean {

@@ -1,4 +1,6 @@
+import { recordAuditSql, type AuditDraft } from '../audit/log.js';
 import type { Sql } from '../db/database.js';
+import { Parameters } from '../db/parameters.js';
 import { badRequest } from '../lib/errors.js';
 import { isIdOf } from '../lib/ids.js';
 import type { GrantRecord, RequestRecord } from './records.js';
@@ -15,42 +17,59 @@ type GrantPatch = Partial<
 // jsonb values go over the wire as JSON text; node-postgres would otherwise send a JS array as a SQL array.
 const JSONB_COLUMNS = new Set(['decisions']);
 
-function assignments(patch: object, firstParameter: number): { sql: string; values: unknown[] } {
-  const entries = (Object.entries(patch) as [string, unknown][]).filter(([, value]) => value !== undefined);
-  return {
-    sql: entries
-      .map(
-        ([column], index) =>
-          `${column} = $${firstParameter + index}${JSONB_COLUMNS.has(column) ? '::jsonb' : ''}`,
-      )
-      .join(', '),
-    values: entries.map(([column, value]) => (JSONB_COLUMNS.has(column) ? JSON.stringify(value) : value)),
-  };
+function assignments(parameters: Parameters, patch: object): string {
+  return (Object.entries(patch) as [string, unknown][])
+    .filter(([, value]) => value !== undefined)
+    .map(([column, value]) => `${column} = ${placeholder(parameters, column, value)}`)
+    .join(', ');
 }
 
-function insertStatement(table: string, record: object): { sql: string; values: unknown[] } {
+function insertSql(parameters: Parameters, table: string, record: object): string {
   const entries = Object.entries(record) as [string, unknown][];
   const columns = entries.map(([column]) => column).join(', ');
-  const placeholders = entries
-    .map(([column], index) => `$${index + 1}${JSONB_COLUMNS.has(column) ? '::jsonb' : ''}`)
-    .join(', ');
-  return {
-    sql: `INSERT INTO ${table} (${columns}) VALUES (${placeholders})`,
-    values: entries.map(([column, value]) => (JSONB_COLUMNS.has(column) ? JSON.stringify(value) : value)),
-  };
+  const values = entries.map(([column, value]) => placeholder(parameters, column, value)).join(', ');
+  return `INSERT INTO ${table} (${columns}) VALUES (${values})`;
 }
 
-export async function insertRequest(sql: Sql, record: RequestRecord): Promise<void> {
-  const statement = insertStatement('requests', record);
-  await sql.query(statement.sql, statement.values);
+function placeholder(parameters: Parameters, column: string, value: unknown): string {
+  return JSONB_COLUMNS.has(column)
+    ? `${parameters.add(JSON.stringify(value))}::jsonb`
+    : parameters.add(value);
 }
 
-export async function updateRequest(sql: Sql, id: string, patch: RequestPatch): Promise<RequestRecord> {
-  const { sql: set, values } = assignments(patch, 2);
-  const [row] = await sql.query<RequestRecord>(`UPDATE requests SET ${set} WHERE id = $1 RETURNING *`, [
-    id,
-    ...values,
-  ]);
+/**
+ * With a grant, the WITH item that inserts it beside a request's own write: an approval costs one round
+ * trip, not two. A foreign key is checked at the end of the statement, so the grant may refer to a
+ * request inserted by that same statement.
+ */
+function withGrant(parameters: Parameters, grant: GrantRecord | null): string {
+  return grant ? `WITH granted AS (${insertSql(parameters, 'grants', grant)}) ` : '';
+}
+
+/** Inserts a request, and the grant it was approved into, if any. */
+export async function insertRequest(
+  sql: Sql,
+  record: RequestRecord,
+  grant: GrantRecord | null = null,
+): Promise<void> {
+  const parameters = new Parameters();
+  const granted = withGrant(parameters, grant);
+  await sql.query(granted + insertSql(parameters, 'requests', record), parameters.values);
+}
+
+/** Updates a request, inserts the grant it was approved into, if any, and returns the request. */
+export async function updateRequest(
+  sql: Sql,
+  id: string,
+  patch: RequestPatch,
+  grant: GrantRecord | null = null,
+): Promise<RequestRecord> {
+  const parameters = new Parameters();
+  const granted = withGrant(parameters, grant);
+  const [row] = await sql.query<RequestRecord>(
+    `${granted}UPDATE requests SET ${assignments(parameters, patch)} WHERE id = ${parameters.add(id)} RETURNING *`,
+    parameters.values,
+  );
   if (!row) throw new Error(`request ${id} vanished during an update`);
   return row;
 }
@@ -58,16 +77,17 @@ export async function updateRequest(sql: Sql, id: string, patch: RequestPatch): 
 /** 'update' the request's stored row, or 'insert' a request opened in this transaction, not stored yet. */
 export type RequestWrite = 'update' | 'insert';
 
-/** Writes a request's next state, and returns it. */
+/** Writes a request's next state (and the grant it was approved into, if any), and returns it. */
 export async function writeRequest(
   sql: Sql,
   request: RequestRecord,
   write: RequestWrite,
   patch: RequestPatch,
+  grant: GrantRecord | null = null,
 ): Promise<RequestRecord> {
-  if (write === 'update') return updateRequest(sql, request.id, patch);
+  if (write === 'update') return updateRequest(sql, request.id, patch, grant);
   const record: RequestRecord = { ...request, ...patch };
-  await insertRequest(sql, record);
+  await insertRequest(sql, record, grant);
   return record;
 }
 
@@ -85,17 +105,12 @@ export async function findRequest(
   return row ?? null;
 }
 
-export async function insertGrant(sql: Sql, record: GrantRecord): Promise<void> {
-  const statement = insertStatement('grants', record);
-  await sql.query(statement.sql, statement.values);
-}
-
 export async function updateGrant(sql: Sql, id: string, patch: GrantPatch): Promise<GrantRecord> {
-  const { sql: set, values } = assignments(patch, 2);
-  const [row] = await sql.query<GrantRecord>(`UPDATE grants SET ${set} WHERE id = $1 RETURNING *`, [
-    id,
-    ...values,
-  ]);
+  const parameters = new Parameters();
+  const [row] = await sql.query<GrantRecord>(
+    `UPDATE grants SET ${assignments(parameters, patch)} WHERE id = ${parameters.add(id)} RETURNING *`,
+    parameters.values,
+  );
   if (!row) throw new Error(`grant ${id} vanished during an update`);
   return row;
 }
@@ -112,6 +127,33 @@ export async function findGrant(
     [id],
   );
   return row ?? null;
+}
+
+/**
+ * Records `draft` if grant `id` is still live at `now`, in one statement: it locks the grant's row, so a
+ * revocation that committed first is seen and one that comes later waits for it. Run on its own, outside
+ * a transaction, it costs one round trip. Returns the grant as it now is (null if there is none), and
+ * whether the entry was recorded.
+ */
+export async function auditWhileGrantLive(
+  sql: Sql,
+  id: string,
+  now: number,
+  draft: AuditDraft,
+): Promise<{ grant: GrantRecord | null; audited: boolean }> {
+  if (!isIdOf('grt', id)) return { grant: null, audited: false };
+  const parameters = new Parameters();
+  const grantId = parameters.add(id);
+  const live = `EXISTS (SELECT 1 FROM current WHERE status = 'active' AND expires_at > ${parameters.add(new Date(now))})`;
+  const [row] = await sql.query<GrantRecord & { audited: boolean }>(
+    `WITH current AS (SELECT * FROM grants WHERE id = ${grantId} FOR UPDATE),
+          audited AS (${recordAuditSql(parameters, now, [draft], live)} RETURNING id)
+     SELECT current.*, EXISTS (SELECT 1 FROM audited) AS audited FROM current`,
+    parameters.values,
+  );
+  if (!row) return { grant: null, audited: false };
+  const { audited, ...grant } = row;
+  return { grant, audited };
 }
 
 /** Each queued request's place in its seat pool's line, 1 for the next to be served. */
@@ -188,11 +230,8 @@ export async function listPage<Table extends keyof TableRows>(
 ): Promise<{ items: TableRows[Table][]; next: string | null }> {
   const page = readCursor(request.cursor, request.limit);
   const sortColumn = SORT_COLUMN[table];
-  const params: unknown[] = [];
-  const param: Param = (value) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const parameters = new Parameters();
+  const param: Param = (value) => parameters.add(value);
   const conditions = where(param);
   if (page.after) {
     conditions.push(`(${sortColumn}, id) < (${param(page.after.at)}::timestamptz, ${param(page.after.id)})`);
@@ -200,7 +239,7 @@ export async function listPage<Table extends keyof TableRows>(
   const rows = await sql.query<TableRows[Table]>(
     `SELECT * FROM ${table} ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
       ORDER BY ${sortColumn} DESC, id DESC LIMIT ${param(page.limit + 1)}`,
-    params,
+    parameters.values,
   );
   return writeCursor(rows, page, sortKeyOf);
 }

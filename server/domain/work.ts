@@ -1,5 +1,6 @@
-import { recordAudit, type AuditDraft } from '../audit/log.js';
+import { recordAuditSql, type AuditDraft } from '../audit/log.js';
 import type { Database, Sql } from '../db/database.js';
+import { Parameters } from '../db/parameters.js';
 import { encodeNotice, NOTIFY_CHANNEL, type EventType } from '../events/types.js';
 import type { Clock } from '../lib/clock.js';
 
@@ -47,17 +48,29 @@ export class Work {
     this.committedHooks.push(hook);
   }
 
-  /** @internal Writes the outbox; called by UnitOfWork as the transaction's last step. */
+  /**
+   * @internal Writes the outbox, called by UnitOfWork as the transaction's last step: the events, the
+   * audit entries and the NOTIFY that announces them (and any new deadline), in one statement, so the
+   * outbox costs one round trip however much it holds.
+   */
   async flush(): Promise<void> {
-    // The events and the NOTIFY that announces them (and any new deadline) go in one statement.
     const recipients = [...new Set(this.events.flatMap((event) => event.userIds))].sort();
     const notice =
       recipients.length > 0 || this.earliestDeadline !== null
         ? encodeNotice({ users: recipients, deadline: this.earliestDeadline })
         : null;
-    if (this.events.length > 0) await appendEvents(this.sql, this.now, this.events, notice);
-    else if (notice !== null) await this.sql.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, notice]);
-    await recordAudit(this.sql, this.now, this.audits);
+    if (this.events.length === 0 && this.audits.length === 0 && notice === null) return;
+    const parameters = new Parameters();
+    const parts: string[] = [];
+    if (this.events.length > 0) parts.push(...appendEventsSql(parameters, this.now, this.events));
+    if (this.audits.length > 0)
+      parts.push(`audited AS (${recordAuditSql(parameters, this.now, this.audits)})`);
+    // Data-modifying WITH items run to completion whether or not the main query reads them.
+    const main =
+      notice === null
+        ? 'SELECT 1'
+        : `SELECT pg_notify(${parameters.add(NOTIFY_CHANNEL)}, ${parameters.add(notice)})`;
+    await this.sql.query(parts.length > 0 ? `WITH ${parts.join(',\n')}\n${main}` : main, parameters.values);
   }
 
   /** @internal */
@@ -98,6 +111,19 @@ export class UnitOfWork {
     this.auditListeners.push(listener);
   }
 
+  /**
+   * One statement on its own, outside any transaction (a statement is atomic by itself): for a hot path
+   * whose whole change fits in one statement, it saves BEGIN's and COMMIT's round trips. The statement
+   * says whether it recorded audit entries, so they are chained like a transaction's.
+   */
+  async runStatement<T extends { readonly audited: boolean }>(
+    statement: (sql: Sql, now: number) => Promise<T>,
+  ): Promise<T> {
+    const outcome = await statement(this.db, this.clock.now());
+    if (outcome.audited) for (const listener of this.auditListeners) listener();
+    return outcome;
+  }
+
   async run<T>(body: (work: Work) => Promise<T>): Promise<T> {
     let finished: Work | undefined;
     const result = await this.db.transaction(async (sql) => {
@@ -118,17 +144,12 @@ export class UnitOfWork {
 }
 
 /**
- * Gives each user's events consecutive sequence numbers and announces them, in one statement. The
- * per-user head row is locked until commit, so a user's events commit in sequence order and
- * `Last-Event-ID` resumes without gaps. Heads are locked in sorted order, so two transactions never wait
- * on each other in a cycle. Each event's number is its user's new head, less the user's events after it.
+ * The WITH items that give each user's events consecutive sequence numbers. The per-user head row is
+ * locked until commit, so a user's events commit in sequence order and `Last-Event-ID` resumes without
+ * gaps. Heads are locked in sorted order, so two transactions never wait on each other in a cycle. Each
+ * event's number is its user's new head, less the user's events after it.
  */
-async function appendEvents(
-  sql: Sql,
-  now: number,
-  events: readonly PendingEvent[],
-  notice: string | null,
-): Promise<void> {
+function appendEventsSql(parameters: Parameters, now: number, events: readonly PendingEvent[]): string[] {
   const perUser = new Map<string, PendingEvent[]>();
   for (const event of events) {
     for (const userId of event.userIds) perUser.set(userId, [...(perUser.get(userId) ?? []), event]);
@@ -144,19 +165,20 @@ async function appendEvents(
       rows[3].push(JSON.stringify(event.data));
     });
   }
-  await sql.query(
-    `WITH heads AS (
-       INSERT INTO event_heads (user_id, seq) SELECT * FROM unnest($1::text[], $2::bigint[])
+  const added = `unnest(${parameters.add(users)}::text[], ${parameters.add(counts)}::bigint[])`;
+  const [user, ordinal, type, data] = rows.map((column) => parameters.add(column));
+  return [
+    `heads AS (
+       INSERT INTO event_heads (user_id, seq) SELECT * FROM ${added}
        ON CONFLICT (user_id) DO UPDATE SET seq = event_heads.seq + excluded.seq
        RETURNING user_id, seq
-     ), appended AS (
+     )`,
+    `appended AS (
        INSERT INTO events (user_id, seq, type, data, created_at)
-       SELECT event.user_id, heads.seq - added.count + event.ordinal, event.type, event.data::jsonb, $7
-         FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[]) AS event(user_id, ordinal, type, data)
+       SELECT event.user_id, heads.seq - added.count + event.ordinal, event.type, event.data::jsonb, ${parameters.add(new Date(now))}
+         FROM unnest(${user}::text[], ${ordinal}::bigint[], ${type}::text[], ${data}::text[]) AS event(user_id, ordinal, type, data)
          JOIN heads ON heads.user_id = event.user_id
-         JOIN unnest($1::text[], $2::bigint[]) AS added(user_id, count) ON added.user_id = event.user_id
-     )
-     SELECT CASE WHEN $9::text IS NULL THEN NULL ELSE pg_notify($8, $9) END`,
-    [users, counts, ...rows, new Date(now), NOTIFY_CHANNEL, notice],
-  );
+         JOIN ${added} AS added(user_id, count) ON added.user_id = event.user_id
+     )`,
+  ];
 }

@@ -10,7 +10,8 @@ import type {
   CredentialIssuer,
 } from '../../server/credentials/issuer.js';
 import type { GrantRecord } from '../../server/domain/records.js';
-import type { AuditEntryView, GrantView, RequestView } from '../../server/http/schemas.js';
+import type { z } from 'zod';
+import type { AuditEntryView, errorBody, GrantView, RequestView } from '../../server/http/schemas.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import type { Api } from '../support/http.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -25,10 +26,21 @@ class FakeSeats implements CredentialIssuer, AccessProvisioner {
   failing = false;
   private held: (() => void) | null = null;
   private holdNext = false;
+  private holdIssue = false;
 
   /** The next provision waits until `release` is called. */
   holdNextProvision(): void {
     this.holdNext = true;
+  }
+
+  /** The next credential is made only once `release` is called. */
+  holdNextIssue(): void {
+    this.holdIssue = true;
+  }
+
+  /** Whether a call is waiting for `release`. */
+  get holding(): boolean {
+    return this.held !== null;
   }
 
   release(): void {
@@ -57,6 +69,12 @@ class FakeSeats implements CredentialIssuer, AccessProvisioner {
   }
 
   async issue(grant: GrantRecord): Promise<Record<string, unknown>> {
+    if (this.holdIssue) {
+      this.holdIssue = false;
+      await new Promise<void>((resolve) => {
+        this.held = resolve;
+      });
+    }
     return { licenceKey: `key-for-${grant.id}` };
   }
 
@@ -168,6 +186,56 @@ describe.each(DATABASES)('issuer plugins that make access outside the service, o
     expect(seats.calls).toEqual([`provision ${grant.id}`, `revoke ${grant.id}`, `revoke ${grant.id}`]);
     expect(seats.seats.size).toBe(0);
   });
+
+  async function untilHolding(seats: FakeSeats): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!seats.holding && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seats.holding).toBe(true);
+  }
+
+  it.each([
+    [
+      'is revoked',
+      (api: Api, token: string, grant: GrantView) => api.post(`/v1/grants/${grant.id}/revoke`, token, {}),
+    ],
+    [
+      'expires',
+      async (_api: Api, _token: string, grant: GrantView, clock: ManualClock) => {
+        clock.advanceTo(Date.parse(grant.expiresAt));
+      },
+    ],
+  ] as const)(
+    'never hands out a credential whose grant %s while it is being made, and revokes its access once more',
+    async (_case, end) => {
+      const seats = new FakeSeats();
+      const clock = new ManualClock();
+      const { api, running } = await start(seats, clock);
+      const alice = await api.login('alice');
+      const grant = await seatGrant(api, alice);
+      await settle(running);
+      seats.holdNextIssue();
+      const fetching = api.get<z.output<typeof errorBody>>(`/v1/grants/${grant.id}/credential`, alice);
+      await untilHolding(seats);
+      await end(api, alice, grant, clock);
+      seats.release();
+      const answer = await fetching;
+      expect([answer.status, answer.body.error.code]).toEqual([410, 'grant_ended']);
+      await settle(running);
+      // Whatever the issuer made meanwhile is revoked again, and no fetch was recorded.
+      expect(seats.calls).toEqual([`provision ${grant.id}`, `revoke ${grant.id}`, `revoke ${grant.id}`]);
+      expect(seats.seats.size).toBe(0);
+      const actions = (await auditActions(api)).map((entry) => entry.action);
+      expect(actions).not.toContain('credential.fetched');
+
+      // The next grant's credential is handed out and recorded as usual.
+      clock.advance(1000);
+      const next = await seatGrant(api, alice);
+      expect((await api.get(`/v1/grants/${next.id}/credential`, alice)).status).toBe(200);
+      expect((await auditActions(api)).filter((entry) => entry.action === 'credential.fetched')).toEqual([
+        expect.objectContaining({ subjectId: next.id, actorId: 'alice' }),
+      ]);
+    },
+  );
 
   it('retries with backoff while the outside system fails, audits the streak once, and catches up', async () => {
     const seats = new FakeSeats();
