@@ -130,13 +130,19 @@ describe.each(DATABASES)('issuer plugins that make access outside the service, o
     return (await api.get<{ items: AuditEntryView[] }>('/v1/audit?limit=1000', admin)).body.items;
   }
 
-  it('provisions at activation, hands out its credential, and revokes when the grant ends', async () => {
+  /** The service with the seat plugin, and a seat grant of alice's whose seat has been made. */
+  async function aliceWithSeat() {
     const seats = new FakeSeats();
     const clock = new ManualClock();
     const { api, running } = await start(seats, clock);
     const alice = await api.login('alice');
     const grant = await seatGrant(api, alice);
     await settle(running);
+    return { seats, clock, api, running, alice, grant };
+  }
+
+  it('provisions at activation, hands out its credential, and revokes when the grant ends', async () => {
+    const { seats, clock, api, running, alice, grant } = await aliceWithSeat();
     expect(seats.seats.get(grant.id)?.toISOString()).toBe(grant.expiresAt);
 
     const credential = await api.get<{ kind: string; secret: unknown }>(
@@ -207,12 +213,7 @@ describe.each(DATABASES)('issuer plugins that make access outside the service, o
   ] as const)(
     'never hands out a credential whose grant %s while it is being made, and revokes its access once more',
     async (_case, end) => {
-      const seats = new FakeSeats();
-      const clock = new ManualClock();
-      const { api, running } = await start(seats, clock);
-      const alice = await api.login('alice');
-      const grant = await seatGrant(api, alice);
-      await settle(running);
+      const { seats, api, running, alice, grant, clock } = await aliceWithSeat();
       seats.holdNextIssue();
       const fetching = api.get<z.output<typeof errorBody>>(`/v1/grants/${grant.id}/credential`, alice);
       await untilHolding(seats);
