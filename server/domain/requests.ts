@@ -9,7 +9,7 @@ import { cancel, decide, openRequest } from './approval-flow.js';
 import type { Domain } from './context.js';
 import { once, type StoredResponse } from './idempotency.js';
 import type { RequestRecord } from './records.js';
-import { findRequest, listPage, queuePositions } from './store.js';
+import { findRequest, listPage, OpenRequestExists, queuePositions } from './store.js';
 import { toRequestView } from './views.js';
 
 /** Requests as the API offers them: who may see and do what, then the approval flow. */
@@ -56,19 +56,10 @@ export class Requests {
           requestId,
         },
       );
-    const findOpen = async (sql: Sql): Promise<string | null> => {
-      const [open] = await sql.query<{ id: string }>(
-        `SELECT id FROM requests WHERE requester_id = $1 AND resource_id = $2 AND role = $3 AND kind = 'access'
-           AND status IN ('pending', 'queued') LIMIT 1`,
-        [actor.id, resource.id, role.name],
-      );
-      return open?.id ?? null;
-    };
     try {
       return await this.domain.uow.run((work) =>
         once(work, actor.id, idempotencyKey, { route: 'POST /v1/requests', body }, async () => {
-          const open = await findOpen(work.sql);
-          if (open) throw alreadyOpen(open);
+          // The request's insert refuses it if one is open already (OpenRequestExists), in the same statement.
           const record = await openRequest(this.domain, work, {
             requester: actor,
             resourceId: resource.id,
@@ -83,9 +74,16 @@ export class Requests {
         }),
       );
     } catch (error) {
+      if (error instanceof OpenRequestExists) throw alreadyOpen(error.requestId);
       // Two requests for one role at the same instant: the index lets one in; the other learns of it here.
-      if (violatesUnique(error, 'requests_one_open_per_role'))
-        throw alreadyOpen((await findOpen(this.domain.db)) ?? 'unknown');
+      if (violatesUnique(error, 'requests_one_open_per_role')) {
+        const [open] = await this.domain.db.query<{ id: string }>(
+          `SELECT id FROM requests WHERE requester_id = $1 AND resource_id = $2 AND role = $3 AND kind = 'access'
+             AND status IN ('pending', 'queued') LIMIT 1`,
+          [actor.id, resource.id, role.name],
+        );
+        throw alreadyOpen(open?.id ?? 'unknown');
+      }
       throw error;
     }
   }

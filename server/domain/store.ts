@@ -24,11 +24,15 @@ function assignments(parameters: Parameters, patch: object): string {
     .join(', ');
 }
 
-function insertSql(parameters: Parameters, table: string, record: object): string {
+/** The INSERT of one row; with `onlyIf`, a condition, the row is inserted only when it holds. */
+function insertSql(parameters: Parameters, table: string, record: object, onlyIf?: string): string {
   const entries = Object.entries(record) as [string, unknown][];
   const columns = entries.map(([column]) => column).join(', ');
   const values = entries.map(([column, value]) => placeholder(parameters, column, value)).join(', ');
-  return `INSERT INTO ${table} (${columns}) VALUES (${values})`;
+  // INSERT … SELECT still types each parameter by its target column, as VALUES does.
+  return onlyIf === undefined
+    ? `INSERT INTO ${table} (${columns}) VALUES (${values})`
+    : `INSERT INTO ${table} (${columns}) SELECT ${values} WHERE ${onlyIf}`;
 }
 
 function placeholder(parameters: Parameters, column: string, value: unknown): string {
@@ -46,15 +50,47 @@ function withGrant(parameters: Parameters, grant: GrantRecord | null): string {
   return grant ? `WITH granted AS (${insertSql(parameters, 'grants', grant)}) ` : '';
 }
 
-/** Inserts a request, and the grant it was approved into, if any. */
+/** An access request refused because its requester already has one open (pending or queued) for the role. */
+export class OpenRequestExists extends Error {
+  constructor(readonly requestId: string) {
+    super(`request ${requestId} is already open for this role`);
+  }
+}
+
+/**
+ * Inserts a request, and the grant it was approved into, if any. An access request is inserted only if
+ * its requester has none open (pending or queued) for the same role; otherwise nothing is written and
+ * OpenRequestExists names the open one. The check is part of the insert, so it costs no round trip of its
+ * own, and it covers a request written already approved, which the unique index (open requests only) does
+ * not. Two open ones that arrive at the same instant are still told apart by that index.
+ */
 export async function insertRequest(
   sql: Sql,
   record: RequestRecord,
   grant: GrantRecord | null = null,
 ): Promise<void> {
+  if (record.kind !== 'access') {
+    const parameters = new Parameters();
+    const granted = withGrant(parameters, grant);
+    await sql.query(granted + insertSql(parameters, 'requests', record), parameters.values);
+    return;
+  }
   const parameters = new Parameters();
-  const granted = withGrant(parameters, grant);
-  await sql.query(granted + insertSql(parameters, 'requests', record), parameters.values);
+  const open = `open AS (
+    SELECT id FROM requests
+     WHERE requester_id = ${parameters.add(record.requester_id)} AND resource_id = ${parameters.add(record.resource_id)}
+       AND role = ${parameters.add(record.role)} AND kind = 'access' AND status IN ('pending', 'queued')
+     LIMIT 1
+  )`;
+  const noneOpen = 'NOT EXISTS (SELECT 1 FROM open)';
+  const writes = [`inserted AS (${insertSql(parameters, 'requests', record, noneOpen)})`];
+  // The grant refers to the request; a foreign key is checked at the statement's end, when both are in.
+  if (grant) writes.push(`granted AS (${insertSql(parameters, 'grants', grant, noneOpen)})`);
+  const [refused] = await sql.query<{ id: string }>(
+    `WITH ${[open, ...writes].join(',\n')}\nSELECT id FROM open`,
+    parameters.values,
+  );
+  if (refused) throw new OpenRequestExists(refused.id);
 }
 
 /** Updates a request, inserts the grant it was approved into, if any, and returns the request. */

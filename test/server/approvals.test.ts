@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GrantView, RequestView } from '../../server/http/schemas.js';
-import { DATABASES } from '../support/databases.js';
+import type { Policy } from '../../server/policy/types.js';
+import { createTestDatabase, DATABASES } from '../support/databases.js';
 import type { ApiResponse } from '../support/http.js';
-import { startService, type RunningService } from '../support/service.js';
+import { demoOrganisation, startService, type RunningService } from '../support/service.js';
 import { EventStream } from '../support/sse.js';
 
 interface ErrorBody {
@@ -483,5 +487,70 @@ describe.each(DATABASES)('approval modes over HTTP on %s', (kind) => {
     expect((await api.post(`/v1/requests/${first.id}/cancel`, alice, {})).status).toBe(200);
     const fresh = await create(alice, PROD_READ);
     expect(fresh.id).not.toBe(first.id);
+  });
+});
+
+/** The demo organisation, but with prod-db/read approved at once, as if an administrator had relaxed it. */
+async function demoWithProdReadAutoApproved(): Promise<Policy> {
+  const demo = await demoOrganisation();
+  const prod = demo.resources.get('prod-db');
+  const read = prod?.roles.get('read');
+  if (!prod || !read) throw new Error('the demo organisation has prod-db/read');
+  const roles = new Map(prod.roles).set('read', { ...read, approval: { ...read.approval, stages: [] } });
+  return { ...demo, resources: new Map(demo.resources).set('prod-db', { ...prod, roles }) };
+}
+
+describe.each(DATABASES)('a role made auto-approved while a request for it is pending, on %s', (kind) => {
+  it('refuses a second request, writes nothing, and approves at once after the first is cancelled', async () => {
+    const database = await createTestDatabase(kind);
+    const dataDir = mkdtempSync(join(tmpdir(), 'timebox-approvals-'));
+    try {
+      const before = await startService({ kind, database, dataDir });
+      const pending = await before.api.post<RequestView>(
+        '/v1/requests',
+        await before.api.login('alice'),
+        PROD_READ,
+      );
+      expect(pending.body.status).toBe('pending');
+      await before.stop();
+
+      // Restarted on the same data with the relaxed policy: the pending request is still open.
+      const after = await startService({
+        kind,
+        database,
+        dataDir,
+        policy: await demoWithProdReadAutoApproved(),
+      });
+      try {
+        const { api } = after;
+        const [alice, admin] = [await api.login('alice'), await api.login('admin')];
+        const entries = async () =>
+          (await api.get<{ entries: number }>('/v1/audit/verify', admin)).body.entries;
+        const entriesBefore = await entries();
+
+        const again = await api.post<ErrorBody>('/v1/requests', alice, {
+          ...PROD_READ,
+          reason: 'still needed',
+        });
+        expect(again.status).toBe(409);
+        expect(again.body.error.code).toBe('request_already_pending');
+        expect(again.body.error.details).toEqual({ requestId: pending.body.id });
+        const mine = await api.get<List<RequestView>>('/v1/requests?scope=mine', alice);
+        expect(mine.body.items.map((item) => item.id)).toEqual([pending.body.id]);
+        expect((await api.get<List<GrantView>>('/v1/grants?scope=all', admin)).body.items).toEqual([]);
+        expect(await entries()).toBe(entriesBefore);
+
+        expect((await api.post(`/v1/requests/${pending.body.id}/cancel`, alice, {})).status).toBe(200);
+        const fresh = await api.post<RequestView>('/v1/requests', alice, PROD_READ);
+        expect(fresh.status).toBe(201);
+        expect(fresh.body.status).toBe('approved');
+        expect(fresh.body.grantId).toMatch(/^grt_/);
+      } finally {
+        await after.stop();
+      }
+    } finally {
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -21,7 +21,7 @@ interface Report {
 }
 
 interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
 }
 
 const SECOND = 1000;
@@ -157,6 +157,39 @@ describe.each(DATABASES)('seat pools on %s', (kind) => {
         expect((await requestOf(api, token(waiting.requesterId), waiting.id)).status).toBe('queued');
       }
     }
+  });
+
+  it('refuses a second request from someone in the line, who keeps their place', async () => {
+    await start();
+    const { api } = running;
+    for (const name of PEOPLE.slice(0, SEATS)) await ask(api, token(name), 3600);
+    const first = await ask(api, token('user04'), 3600);
+    const second = await ask(api, token('user05'), 3600);
+    expect([first.queuePosition, second.queuePosition]).toEqual([1, 2]);
+    const entriesBefore = (await api.get<{ entries: number }>('/v1/audit/verify', admin)).body.entries;
+
+    const again = await api.post<ErrorBody>('/v1/requests', token('user04'), {
+      resourceId: 'cad',
+      role: 'seat',
+      durationSeconds: 600,
+      reason: 'again',
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('request_already_pending');
+    expect(again.body.error.details).toEqual({ requestId: first.id });
+
+    // Nothing was written: the line, the requests and the audit log are as they were.
+    expect(await requestOf(api, token('user04'), first.id)).toMatchObject({
+      status: 'queued',
+      queuePosition: 1,
+    });
+    expect(await requestOf(api, token('user05'), second.id)).toMatchObject({
+      status: 'queued',
+      queuePosition: 2,
+    });
+    const mine = await api.get<List<RequestView>>('/v1/requests?scope=mine', token('user04'));
+    expect(mine.body.items.map((request) => request.id)).toEqual([first.id]);
+    expect((await api.get<{ entries: number }>('/v1/audit/verify', admin)).body.entries).toBe(entriesBefore);
   });
 
   it('reports peak and average use, time queued and what named seats would have left idle', async () => {
