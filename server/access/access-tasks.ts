@@ -268,17 +268,17 @@ export class AccessTasks implements AccessLedger {
              updated_at = $2 WHERE grant_id = $1`,
           [task.grant_id, new Date(work.now)],
         );
-      } else if (task.goal === 'present' && row.goal === 'absent') {
-        // The grant ended while its access was being made: whatever revocation ran may have come too
-        // early, so revoke once more, and make any revocation still running record nothing.
-        await work.sql.query(
-          `UPDATE access_tasks SET due_at = $2, attempts = 0, version = version + 1, updated_at = $2
-            WHERE grant_id = $1`,
-          [task.grant_id, new Date(work.now)],
-        );
-        work.onCommitted(() => {
-          this.startDue();
-        });
+      } else {
+        if (task.goal === 'present' && row.goal === 'absent') {
+          // The grant ended while its access was being made: whatever revocation ran may have come too
+          // early, so revoke once more, and make any revocation still running record nothing.
+          await work.sql.query(
+            `UPDATE access_tasks SET due_at = $2, attempts = 0, version = version + 1, updated_at = $2
+              WHERE grant_id = $1`,
+            [task.grant_id, new Date(work.now)],
+          );
+        }
+        this.startNewerGoalWhenCommitted(work);
       }
       work.audit({
         actorId: null,
@@ -298,6 +298,17 @@ export class AccessTasks implements AccessLedger {
     });
   }
 
+  /**
+   * A newer goal for a task whose outcome is being recorded is due now, but the claim its commit started
+   * passes over a row locked by this transaction (SKIP LOCKED) and nothing else would start it before the
+   * scheduler's next deadline: start it as soon as this transaction lets the row go.
+   */
+  private startNewerGoalWhenCommitted(work: Work): void {
+    work.onCommitted(() => {
+      this.startDue();
+    });
+  }
+
   private async recordFailure(task: AccessTaskRow, operation: string, error: unknown): Promise<void> {
     const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
     const delay = retryDelay(task.attempts, RETRY_MAX_MS);
@@ -311,8 +322,12 @@ export class AccessTasks implements AccessLedger {
         `SELECT * FROM access_tasks WHERE grant_id = $1 FOR UPDATE`,
         [task.grant_id],
       );
+      if (!row) return;
       // A newer goal replaced this one and is already due: it is what runs next.
-      if (!row || row.version !== task.version) return;
+      if (row.version !== task.version) {
+        this.startNewerGoalWhenCommitted(work);
+        return;
+      }
       const retryAt = new Date(work.now + delay);
       await work.sql.query(
         `UPDATE access_tasks SET due_at = $2, last_error = $3, failing_since = coalesce(failing_since, $4),
