@@ -26,11 +26,23 @@ class FakeSeats implements CredentialIssuer, AccessProvisioner {
   failing = false;
   private held: (() => void) | null = null;
   private holdNext = false;
+  private holdRevoke = false;
+  private failRevoke = false;
   private holdIssue = false;
 
   /** The next provision waits until `release` is called. */
   holdNextProvision(): void {
     this.holdNext = true;
+  }
+
+  /** The next revocation waits until `release` is called. */
+  holdNextRevoke(): void {
+    this.holdRevoke = true;
+  }
+
+  /** The next revocation fails (once it is released, if held). */
+  failNextRevoke(): void {
+    this.failRevoke = true;
   }
 
   /** The next credential is made only once `release` is called. */
@@ -63,7 +75,16 @@ class FakeSeats implements CredentialIssuer, AccessProvisioner {
 
   async revoke(target: Pick<AccessTarget, 'grantId'>): Promise<AccessOutcome> {
     this.calls.push(`revoke ${target.grantId}`);
-    if (this.failing) throw new Error('the licence server does not answer');
+    if (this.holdRevoke) {
+      this.holdRevoke = false;
+      await new Promise<void>((resolve) => {
+        this.held = resolve;
+      });
+    }
+    if (this.failing || this.failRevoke) {
+      this.failRevoke = false;
+      throw new Error('the licence server does not answer');
+    }
     const existed = this.seats.delete(target.grantId);
     return { existed };
   }
@@ -192,6 +213,33 @@ describe.each(DATABASES)('issuer plugins that make access outside the service, o
     expect(seats.calls).toEqual([`provision ${grant.id}`, `revoke ${grant.id}`, `revoke ${grant.id}`]);
     expect(seats.seats.size).toBe(0);
   });
+
+  it.each(['succeeds', 'fails'] as const)(
+    'starts a newer goal found while the outcome of an operation that %s is recorded',
+    async (outcome) => {
+      const { seats, api, running, alice, grant } = await aliceWithSeat();
+      seats.holdNextRevoke();
+      if (outcome === 'fails') seats.failNextRevoke();
+      expect((await api.post(`/v1/grants/${grant.id}/revoke`, alice, {})).status).toBe(200);
+      await untilHolding(seats);
+      // A newer goal commits while the revocation runs, and no claim of its own follows: what an instance
+      // leaves when its claim passed over the row (locked by a transaction recording an outcome) or when
+      // it died right after the commit.
+      await running.db.query(
+        `UPDATE access_tasks SET version = version + 1, due_at = $2 WHERE grant_id = $1`,
+        [grant.id, new Date(running.clock.now())],
+      );
+      seats.release();
+      await settle(running);
+      // The first revocation's outcome is not recorded over the newer goal; the newer goal runs at once.
+      expect(seats.calls).toEqual([`provision ${grant.id}`, `revoke ${grant.id}`, `revoke ${grant.id}`]);
+      const [task] = await running.db.query<{ due_at: Date | null }>(
+        'SELECT due_at FROM access_tasks WHERE grant_id = $1',
+        [grant.id],
+      );
+      expect(task?.due_at).toBeNull();
+    },
+  );
 
   async function untilHolding(seats: FakeSeats): Promise<void> {
     const deadline = Date.now() + 10_000;
