@@ -9,7 +9,7 @@ import { cancel, decide, openRequest } from './approval-flow.js';
 import type { Domain } from './context.js';
 import { once, type StoredResponse } from './idempotency.js';
 import type { RequestRecord } from './records.js';
-import { findRequest, listPage, OpenRequestExists, queuePositions } from './store.js';
+import { findOpenRequest, findRequest, listPage, OpenRequestExists, queuePositions } from './store.js';
 import { toRequestView } from './views.js';
 
 /** Requests as the API offers them: who may see and do what, then the approval flow. */
@@ -77,12 +77,12 @@ export class Requests {
       if (error instanceof OpenRequestExists) throw alreadyOpen(error.requestId);
       // Two requests for one role at the same instant: the index lets one in; the other learns of it here.
       if (violatesUnique(error, 'requests_one_open_per_role')) {
-        const [open] = await this.domain.db.query<{ id: string }>(
-          `SELECT id FROM requests WHERE requester_id = $1 AND resource_id = $2 AND role = $3 AND kind = 'access'
-             AND status IN ('pending', 'queued') LIMIT 1`,
-          [actor.id, resource.id, role.name],
-        );
-        throw alreadyOpen(open?.id ?? 'unknown');
+        const open = await findOpenRequest(this.domain.db, {
+          requester_id: actor.id,
+          resource_id: resource.id,
+          role: role.name,
+        });
+        throw alreadyOpen(open ?? 'unknown');
       }
       throw error;
     }

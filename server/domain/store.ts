@@ -76,12 +76,7 @@ export async function insertRequest(
     return;
   }
   const parameters = new Parameters();
-  const open = `open AS (
-    SELECT id FROM requests
-     WHERE requester_id = ${parameters.add(record.requester_id)} AND resource_id = ${parameters.add(record.resource_id)}
-       AND role = ${parameters.add(record.role)} AND kind = 'access' AND status IN ('pending', 'queued')
-     LIMIT 1
-  )`;
+  const open = `open AS (${openRequestSql(parameters, record)})`;
   const noneOpen = 'NOT EXISTS (SELECT 1 FROM open)';
   const writes = [`inserted AS (${insertSql(parameters, 'requests', record, noneOpen)})`];
   // The grant refers to the request; a foreign key is checked at the statement's end, when both are in.
@@ -91,6 +86,23 @@ export async function insertRequest(
     parameters.values,
   );
   if (refused) throw new OpenRequestExists(refused.id);
+}
+
+type RequestedRole = Pick<RequestRecord, 'requester_id' | 'resource_id' | 'role'>;
+
+/** The SELECT of the access request its requester has open (pending or queued) for a role, if any. */
+function openRequestSql(parameters: Parameters, role: RequestedRole): string {
+  return `SELECT id FROM requests
+           WHERE requester_id = ${parameters.add(role.requester_id)} AND resource_id = ${parameters.add(role.resource_id)}
+             AND role = ${parameters.add(role.role)} AND kind = 'access' AND status IN ('pending', 'queued')
+           LIMIT 1`;
+}
+
+/** The id of the access request its requester has open for a role, if any. */
+export async function findOpenRequest(sql: Sql, role: RequestedRole): Promise<string | null> {
+  const parameters = new Parameters();
+  const [open] = await sql.query<{ id: string }>(openRequestSql(parameters, role), parameters.values);
+  return open?.id ?? null;
 }
 
 /** Updates a request, inserts the grant it was approved into, if any, and returns the request. */
