@@ -37,7 +37,8 @@ export interface AccessTasksLogger {
   warn(details: object, message: string): void;
 }
 
-// An operation claimed by an instance that then dies is picked up again after this long.
+// An operation claimed by an instance that then dies (or written by one that dies before it claims it) is
+// picked up again after this long.
 const LEASE_MS = 60_000;
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
@@ -84,13 +85,22 @@ export class AccessTasks implements AccessLedger {
        ON CONFLICT (grant_id) DO UPDATE SET goal = excluded.goal, expires_at = excluded.expires_at,
          due_at = excluded.due_at, attempts = 0, version = access_tasks.version + 1,
          updated_at = excluded.updated_at`,
-      [grant.id, grant.user_id, grant.resource_id, grant.role, goal, grant.expires_at, new Date(work.now)],
+      [grant.id, grant.user_id, grant.resource_id, grant.role, goal, grant.expires_at, this.dueNow(work)],
     );
-    // Due now: started as soon as the change commits, by this instance. The scheduler only covers what
-    // this misses (retries, a crash before the operation ended), through due_at.
     work.onCommitted(() => {
       this.startDue();
     });
+  }
+
+  /**
+   * A goal is due at once, and this instance starts it as soon as the change commits. Should this instance
+   * die first (or while it carries the goal out), nothing would tell the others before their schedulers'
+   * next deadlines, which may be hours away: so every instance's scheduler is woken when a claim's lease
+   * would run out, and takes the goal over if it is still not done.
+   */
+  private dueNow(work: Work): Date {
+    work.wake(new Date(work.now + LEASE_MS));
+    return new Date(work.now);
   }
 
   /** The scheduler's task: claims what is due and starts it; the outcome is recorded when it ends. */
@@ -275,7 +285,7 @@ export class AccessTasks implements AccessLedger {
           await work.sql.query(
             `UPDATE access_tasks SET due_at = $2, attempts = 0, version = version + 1, updated_at = $2
               WHERE grant_id = $1`,
-            [task.grant_id, new Date(work.now)],
+            [task.grant_id, this.dueNow(work)],
           );
         }
         this.startNewerGoalWhenCommitted(work);

@@ -3,111 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { TimeboxService } from '../../server/app.js';
-import type {
-  AccessOutcome,
-  AccessProvisioner,
-  AccessTarget,
-  CredentialIssuer,
-} from '../../server/credentials/issuer.js';
-import type { GrantRecord } from '../../server/domain/records.js';
 import type { z } from 'zod';
 import type { AuditEntryView, errorBody, GrantView, RequestView } from '../../server/http/schemas.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
+import { FakeSeats } from '../support/fake-seats.js';
 import type { Api } from '../support/http.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { settle, startService } from '../support/service.js';
-
-/** A seat in an outside tool, kept in memory; each call can be held back or made to fail. */
-class FakeSeats implements CredentialIssuer, AccessProvisioner {
-  readonly kind = 'seat';
-  readonly access: AccessProvisioner = this;
-  readonly seats = new Map<string, Date>();
-  readonly calls: string[] = [];
-  failing = false;
-  private held: (() => void) | null = null;
-  private holdNext = false;
-  private holdRevoke = false;
-  private failRevoke = false;
-  private holdIssue = false;
-
-  /** The next provision waits until `release` is called. */
-  holdNextProvision(): void {
-    this.holdNext = true;
-  }
-
-  /** The next revocation waits until `release` is called. */
-  holdNextRevoke(): void {
-    this.holdRevoke = true;
-  }
-
-  /** The next revocation fails (once it is released, if held). */
-  failNextRevoke(): void {
-    this.failRevoke = true;
-  }
-
-  /** The next credential is made only once `release` is called. */
-  holdNextIssue(): void {
-    this.holdIssue = true;
-  }
-
-  /** Whether a call is waiting for `release`. */
-  get holding(): boolean {
-    return this.held !== null;
-  }
-
-  release(): void {
-    this.held?.();
-    this.held = null;
-  }
-
-  async provision(target: AccessTarget): Promise<AccessOutcome> {
-    this.calls.push(`provision ${target.grantId}`);
-    if (this.holdNext) {
-      this.holdNext = false;
-      await new Promise<void>((resolve) => {
-        this.held = resolve;
-      });
-    }
-    if (this.failing) throw new Error('the licence server does not answer');
-    this.seats.set(target.grantId, target.expiresAt);
-    return { seat: target.grantId };
-  }
-
-  async revoke(target: Pick<AccessTarget, 'grantId'>): Promise<AccessOutcome> {
-    this.calls.push(`revoke ${target.grantId}`);
-    if (this.holdRevoke) {
-      this.holdRevoke = false;
-      await new Promise<void>((resolve) => {
-        this.held = resolve;
-      });
-    }
-    if (this.failing || this.failRevoke) {
-      this.failRevoke = false;
-      throw new Error('the licence server does not answer');
-    }
-    const existed = this.seats.delete(target.grantId);
-    return { existed };
-  }
-
-  async issue(grant: GrantRecord): Promise<Record<string, unknown>> {
-    if (this.holdIssue) {
-      this.holdIssue = false;
-      await new Promise<void>((resolve) => {
-        this.held = resolve;
-      });
-    }
-    return { licenceKey: `key-for-${grant.id}` };
-  }
-
-  async provisionedGrantIds(): Promise<string[]> {
-    if (this.failing) throw new Error('the licence server does not answer');
-    return [...this.seats.keys()];
-  }
-
-  async close(): Promise<void> {
-    this.calls.push('close');
-  }
-}
 
 describe.each(DATABASES)('issuer plugins that make access outside the service, on %s', (kind) => {
   let service: TimeboxService | null = null;

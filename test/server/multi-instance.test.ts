@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { AuditEntryView, GrantView, RequestView } from '../../server/http/schemas.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
+import { FakeSeats } from '../support/fake-seats.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { startService, type RunningService } from '../support/service.js';
+import { settle, startService, type RunningService } from '../support/service.js';
 import { EventStream } from '../support/sse.js';
 
 /** Polls `ready` until it holds: for what crosses instances through PostgreSQL's NOTIFY. */
@@ -152,4 +153,76 @@ describe.runIf(postgresAvailable())('two instances on one PostgreSQL', () => {
       endedAt: grant.expiresAt,
     });
   });
+});
+
+describe.runIf(postgresAvailable())('access outside the service, two instances on one PostgreSQL', () => {
+  // AccessTasks' lease: how long a claimed operation is left to the instance that claimed it.
+  const LEASE_MS = 60_000;
+
+  it.each(['before it claims it', 'while it carries it out'] as const)(
+    'takes over a revocation from an instance that dies %s',
+    async (when) => {
+      const clock = new ManualClock();
+      const database = await createTestDatabase('postgres');
+      const seatsOfFirst = new FakeSeats();
+      const seatsOfSecond = new FakeSeats();
+      const first = await startService({
+        kind: 'postgres',
+        clock,
+        database,
+        issuers: new Map([['license', () => seatsOfFirst]]),
+      });
+      const second = await startService({
+        kind: 'postgres',
+        clock,
+        database,
+        issuers: new Map([['license', () => seatsOfSecond]]),
+      });
+      onTestFinished(async () => {
+        seatsOfFirst.release();
+        await first.stop();
+        await second.stop();
+        await database.drop();
+      });
+      const alice = await first.api.login('alice');
+      // Two hours: no expiry or reminder wakes the second instance within the lease.
+      const created = await first.api.post<RequestView>('/v1/requests', alice, {
+        resourceId: 'design-suite',
+        role: 'seat',
+        durationSeconds: 7200,
+        reason: '',
+      });
+      const grantId = created.body.grantId ?? '';
+      await settle(first.service);
+      expect(seatsOfFirst.calls).toEqual([`provision ${grantId}`]);
+
+      if (when === 'before it claims it') {
+        // The first instance commits the grant's end and its revocation, then runs nothing more.
+        await first.service.scheduler.stop();
+        await first.service.access.stop();
+        expect((await first.api.post(`/v1/grants/${grantId}/revoke`, alice, {})).status).toBe(200);
+      } else {
+        // The first instance claims the revocation and dies while the outside system has it.
+        seatsOfFirst.holdNextRevoke();
+        expect((await first.api.post(`/v1/grants/${grantId}/revoke`, alice, {})).status).toBe(200);
+        await eventually(() => seatsOfFirst.holding, 'the first instance is revoking');
+        await first.service.scheduler.stop();
+      }
+      const leaseEnds = clock.now() + LEASE_MS;
+      await eventually(
+        () => (second.service.scheduler.nextWakeAt ?? Infinity) <= leaseEnds,
+        'the second instance was told to look again when the lease runs out',
+      );
+      expect(seatsOfSecond.calls).toEqual([]);
+
+      clock.advanceTo(leaseEnds);
+      await settle(second.service);
+      expect(seatsOfSecond.calls).toEqual([`revoke ${grantId}`]);
+      const [task] = await second.service.db.query<{ due_at: Date | null }>(
+        'SELECT due_at FROM access_tasks WHERE grant_id = $1',
+        [grantId],
+      );
+      expect(task?.due_at).toBeNull();
+    },
+  );
 });
