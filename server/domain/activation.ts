@@ -58,7 +58,7 @@ export async function activateOrQueue(
       if (request.status === 'queued') return request;
       assertRequestMove(request, 'queued', 'queued');
       const [order] = await work.sql.query<{ next: number }>(`SELECT nextval('request_queue_order') AS next`);
-      const queued = await writeRequest(work.sql, request, write, {
+      const queued = await writeRequest(work, request, write, {
         status: 'queued',
         queued_at: new Date(work.now),
         queue_order: order?.next ?? null,
@@ -103,7 +103,7 @@ export async function activateOrQueue(
     next_reminder_at: reminderAt === null ? null : new Date(reminderAt),
   };
   const approved = await writeRequest(
-    work.sql,
+    work,
     request,
     write,
     {

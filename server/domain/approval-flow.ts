@@ -86,7 +86,7 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
   };
   // An access request the policy approves at once is written once, in its approved (or queued) state.
   const approvedAtOnce = auto && input.kind === 'access';
-  if (!approvedAtOnce) await insertRequest(work.sql, record);
+  if (!approvedAtOnce) await insertRequest(work, record);
   work.audit({
     actorId: input.requester.id,
     action: 'request.created',

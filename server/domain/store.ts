@@ -4,6 +4,7 @@ import { Parameters } from '../db/parameters.js';
 import { badRequest } from '../lib/errors.js';
 import { isIdOf } from '../lib/ids.js';
 import type { GrantRecord, RequestRecord } from './records.js';
+import { UNLESS_REFUSED, type Work } from './work.js';
 
 /** The SQL for requests and grants. Callers pass the transaction they work in. */
 
@@ -62,30 +63,26 @@ export class OpenRequestExists extends Error {
  * its requester has none open (pending or queued) for the same role; otherwise nothing is written and
  * OpenRequestExists names the open one. The check is part of the insert, so it costs no round trip of its
  * own, and it covers a request written already approved, which the unique index (open requests only) does
- * not. Two open ones that arrive at the same instant are still told apart by that index.
+ * not. Two open ones that arrive at the same instant are still told apart by that index. The insert is
+ * held to go out with the transaction's next statement: for a request approved or sent to its approvers
+ * at once, that is the outbox, and the whole transaction is one statement.
  */
 export async function insertRequest(
-  sql: Sql,
+  work: Work,
   record: RequestRecord,
   grant: GrantRecord | null = null,
 ): Promise<void> {
+  const parameters = new Parameters();
   if (record.kind !== 'access') {
-    const parameters = new Parameters();
     const granted = withGrant(parameters, grant);
-    await sql.query(granted + insertSql(parameters, 'requests', record), parameters.values);
+    await work.sql.query(granted + insertSql(parameters, 'requests', record), parameters.values);
     return;
   }
-  const parameters = new Parameters();
-  const open = `open AS (${openRequestSql(parameters, record)})`;
-  const noneOpen = 'NOT EXISTS (SELECT 1 FROM open)';
-  const writes = [`inserted AS (${insertSql(parameters, 'requests', record, noneOpen)})`];
+  const refusal = openRequestSql(parameters, record);
+  const items = [`inserted AS (${insertSql(parameters, 'requests', record, UNLESS_REFUSED)})`];
   // The grant refers to the request; a foreign key is checked at the statement's end, when both are in.
-  if (grant) writes.push(`granted AS (${insertSql(parameters, 'grants', grant, noneOpen)})`);
-  const [refused] = await sql.query<{ id: string }>(
-    `WITH ${[open, ...writes].join(',\n')}\nSELECT id FROM open`,
-    parameters.values,
-  );
-  if (refused) throw new OpenRequestExists(refused.id);
+  if (grant) items.push(`granted AS (${insertSql(parameters, 'grants', grant, UNLESS_REFUSED)})`);
+  await work.hold({ parameters, refusal, items, refuse: (id) => new OpenRequestExists(id) });
 }
 
 type RequestedRole = Pick<RequestRecord, 'requester_id' | 'resource_id' | 'role'>;
@@ -127,15 +124,15 @@ export type RequestWrite = 'update' | 'insert';
 
 /** Writes a request's next state (and the grant it was approved into, if any), and returns it. */
 export async function writeRequest(
-  sql: Sql,
+  work: Work,
   request: RequestRecord,
   write: RequestWrite,
   patch: RequestPatch,
   grant: GrantRecord | null = null,
 ): Promise<RequestRecord> {
-  if (write === 'update') return updateRequest(sql, request.id, patch, grant);
+  if (write === 'update') return updateRequest(work.sql, request.id, patch, grant);
   const record: RequestRecord = { ...request, ...patch };
-  await insertRequest(sql, record, grant);
+  await insertRequest(work, record, grant);
   return record;
 }
 

@@ -1,5 +1,5 @@
 import { recordAuditSql, type AuditDraft } from '../audit/log.js';
-import type { Database, Sql } from '../db/database.js';
+import type { Database, Sql, Transaction } from '../db/database.js';
 import { Parameters } from '../db/parameters.js';
 import { encodeNotice, NOTIFY_CHANNEL, type EventType } from '../events/types.js';
 import type { Clock } from '../lib/clock.js';
@@ -10,22 +10,73 @@ interface PendingEvent {
   readonly data: unknown;
 }
 
+/** The condition on each part of a held write: it writes only if its refusal found nothing. */
+export const UNLESS_REFUSED = 'NOT EXISTS (SELECT 1 FROM refusal)';
+
+/**
+ * A write held back to go out with the transaction's next statement. `refusal`, a SELECT of at most one
+ * row's `id`, refuses it: when it finds a row, nothing is written (each of `items` and the outbox write
+ * only `UNLESS_REFUSED`) and `refuse(id)` is thrown.
+ */
+export interface HeldWrite {
+  readonly parameters: Parameters;
+  readonly refusal: string;
+  /** WITH items, each written with `UNLESS_REFUSED`. */
+  readonly items: readonly string[];
+  refuse(id: string): Error;
+}
+
 /**
  * One transaction's changes and their consequences. Domain code changes rows through `sql` and says what
  * follows (events to users, audit entries, new deadlines); `UnitOfWork.run` writes those in the same
  * transaction, so a state change, its audit entry and its events commit together or not at all.
  */
 export class Work {
+  readonly sql: Sql;
   private readonly events: PendingEvent[] = [];
   private readonly audits: AuditDraft[] = [];
   private earliestDeadline: number | null = null;
   private readonly committedHooks: (() => void)[] = [];
+  private held: HeldWrite | null = null;
 
   constructor(
-    readonly sql: Sql,
+    private readonly tx: Transaction,
     /** The one instant this transaction happens at. */
     readonly now: number,
-  ) {}
+  ) {
+    // A held write goes out before any other statement, so every statement sees it.
+    this.sql = {
+      query: async <Row extends object>(text: string, params?: readonly unknown[]) => {
+        await this.sendHeld();
+        return tx.query<Row>(text, params);
+      },
+      exec: async (script) => {
+        await this.sendHeld();
+        await tx.exec(script);
+      },
+    };
+  }
+
+  /**
+   * Holds a write back to go out with the transaction's next statement. When nothing is read after it,
+   * that is the outbox: a request opened and decided at once, its grant, its events and audit entries are
+   * then one statement, which runs alone, with no BEGIN or COMMIT.
+   */
+  async hold(write: HeldWrite): Promise<void> {
+    await this.sendHeld();
+    this.held = write;
+  }
+
+  private async sendHeld(): Promise<void> {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    const [outcome] = await this.tx.query<{ refused: string | null }>(
+      `WITH ${heldItems(held).join(',\n')}\nSELECT (SELECT id FROM refusal) AS refused`,
+      held.parameters.values,
+    );
+    if (outcome?.refused) throw held.refuse(outcome.refused);
+  }
 
   emit(userIds: Iterable<string>, type: EventType, data: unknown): void {
     const recipients = [...new Set(userIds)];
@@ -51,26 +102,36 @@ export class Work {
   /**
    * @internal Writes the outbox, called by UnitOfWork as the transaction's last step: the events, the
    * audit entries and the NOTIFY that announces them (and any new deadline), in one statement, so the
-   * outbox costs one round trip however much it holds.
+   * outbox costs one round trip however much it holds. A held write goes out in the same statement, and
+   * none of the outbox is written if its refusal finds a row.
    */
   async flush(): Promise<void> {
+    const { held } = this;
+    this.held = null;
     const recipients = [...new Set(this.events.flatMap((event) => event.userIds))].sort();
     const notice =
       recipients.length > 0 || this.earliestDeadline !== null
         ? encodeNotice({ users: recipients, deadline: this.earliestDeadline })
         : null;
-    if (this.events.length === 0 && this.audits.length === 0 && notice === null) return;
-    const parameters = new Parameters();
-    const parts: string[] = [];
-    if (this.events.length > 0) parts.push(...appendEventsSql(parameters, this.now, this.events));
+    if (held === null && this.events.length === 0 && this.audits.length === 0 && notice === null) return;
+    const parameters = held?.parameters ?? new Parameters();
+    const onlyIf = held === null ? undefined : UNLESS_REFUSED;
+    const parts = held === null ? [] : heldItems(held);
+    if (this.events.length > 0) parts.push(...appendEventsSql(parameters, this.now, this.events, onlyIf));
     if (this.audits.length > 0)
-      parts.push(`audited AS (${recordAuditSql(parameters, this.now, this.audits)})`);
+      parts.push(`audited AS (${recordAuditSql(parameters, this.now, this.audits, onlyIf)})`);
+    const notify =
+      notice === null ? null : `pg_notify(${parameters.add(NOTIFY_CHANNEL)}, ${parameters.add(notice)})`;
     // Data-modifying WITH items run to completion whether or not the main query reads them.
     const main =
-      notice === null
-        ? 'SELECT 1'
-        : `SELECT pg_notify(${parameters.add(NOTIFY_CHANNEL)}, ${parameters.add(notice)})`;
-    await this.sql.query(parts.length > 0 ? `WITH ${parts.join(',\n')}\n${main}` : main, parameters.values);
+      held === null
+        ? `SELECT ${notify ?? '1'}`
+        : `SELECT (SELECT id FROM refusal) AS refused${notify === null ? '' : `, (SELECT ${notify} WHERE ${UNLESS_REFUSED}) AS notified`}`;
+    const [outcome] = await this.tx.queryLast<{ refused?: string | null }>(
+      parts.length > 0 ? `WITH ${parts.join(',\n')}\n${main}` : main,
+      parameters.values,
+    );
+    if (held !== null && outcome?.refused) throw held.refuse(outcome.refused);
   }
 
   /** @internal */
@@ -126,8 +187,8 @@ export class UnitOfWork {
 
   async run<T>(body: (work: Work) => Promise<T>): Promise<T> {
     let finished: Work | undefined;
-    const result = await this.db.transaction(async (sql) => {
-      const work = new Work(sql, this.clock.now());
+    const result = await this.db.transaction(async (tx) => {
+      const work = new Work(tx, this.clock.now());
       const value = await body(work);
       await work.flush();
       finished = work;
@@ -143,13 +204,23 @@ export class UnitOfWork {
   }
 }
 
+/** A held write's WITH items: its refusal first, then its writes. */
+function heldItems(held: HeldWrite): string[] {
+  return [`refusal AS (${held.refusal})`, ...held.items];
+}
+
 /**
  * The WITH items that give each user's events consecutive sequence numbers. The per-user head row is
  * locked until commit, so a user's events commit in sequence order and `Last-Event-ID` resumes without
  * gaps. Heads are locked in sorted order, so two transactions never wait on each other in a cycle. Each
  * event's number is its user's new head, less the user's events after it.
  */
-function appendEventsSql(parameters: Parameters, now: number, events: readonly PendingEvent[]): string[] {
+function appendEventsSql(
+  parameters: Parameters,
+  now: number,
+  events: readonly PendingEvent[],
+  onlyIf?: string,
+): string[] {
   const perUser = new Map<string, PendingEvent[]>();
   for (const event of events) {
     for (const userId of event.userIds) perUser.set(userId, [...(perUser.get(userId) ?? []), event]);
@@ -169,7 +240,7 @@ function appendEventsSql(parameters: Parameters, now: number, events: readonly P
   const [user, ordinal, type, data] = rows.map((column) => parameters.add(column));
   return [
     `heads AS (
-       INSERT INTO event_heads (user_id, seq) SELECT * FROM ${added}
+       INSERT INTO event_heads (user_id, seq) SELECT * FROM ${added}${onlyIf === undefined ? '' : ` WHERE ${onlyIf}`}
        ON CONFLICT (user_id) DO UPDATE SET seq = event_heads.seq + excluded.seq
        RETURNING user_id, seq
      )`,

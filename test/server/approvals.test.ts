@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../server/db/database.js';
 import type { GrantView, RequestView } from '../../server/http/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import { createTestDatabase, DATABASES } from '../support/databases.js';
@@ -472,12 +473,15 @@ describe.each(DATABASES)('approval modes over HTTP on %s', (kind) => {
   it('request_already_pending: asking again for the same role while pending is refused', async () => {
     const { api } = running;
     const first = await create(alice, PROD_READ);
+    const written = await writtenSoFar(running.service.db);
     const again = await api.post<ErrorBody>('/v1/requests', alice, { ...PROD_READ, reason: 'still needed' });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('request_already_pending');
     expect(again.body.error.details).toMatchObject({ requestId: first.id });
     const mine = await api.get<List<RequestView>>('/v1/requests?scope=mine', alice);
     expect(mine.body.items.map((item) => item.id)).toEqual([first.id]);
+    // Nor an event or an audit entry of the refused request.
+    expect(await writtenSoFar(running.service.db)).toEqual(written);
 
     // Another role, or another person, is not affected.
     await create(alice, { ...PROD_READ, role: 'write', ticket: 'OPS-123', durationSeconds: 600 });
@@ -489,6 +493,15 @@ describe.each(DATABASES)('approval modes over HTTP on %s', (kind) => {
     expect(fresh.id).not.toBe(first.id);
   });
 });
+
+/** How many events and audit entries (chained or waiting to be) the service has written. */
+async function writtenSoFar(db: Database): Promise<{ events: number; audit: number }> {
+  const [row] = await db.query<{ events: number; audit: number }>(
+    `SELECT (SELECT count(*) FROM events)::int AS events,
+            ((SELECT count(*) FROM audit_log) + (SELECT count(*) FROM audit_pending))::int AS audit`,
+  );
+  return row ?? { events: 0, audit: 0 };
+}
 
 /** The demo organisation, but with prod-db/read approved at once, as if an administrator had relaxed it. */
 async function demoWithProdReadAutoApproved(): Promise<Policy> {
@@ -527,6 +540,7 @@ describe.each(DATABASES)('a role made auto-approved while a request for it is pe
         const entries = async () =>
           (await api.get<{ entries: number }>('/v1/audit/verify', admin)).body.entries;
         const entriesBefore = await entries();
+        const written = await writtenSoFar(after.service.db);
 
         const again = await api.post<ErrorBody>('/v1/requests', alice, {
           ...PROD_READ,
@@ -539,6 +553,7 @@ describe.each(DATABASES)('a role made auto-approved while a request for it is pe
         expect(mine.body.items.map((item) => item.id)).toEqual([pending.body.id]);
         expect((await api.get<List<GrantView>>('/v1/grants?scope=all', admin)).body.items).toEqual([]);
         expect(await entries()).toBe(entriesBefore);
+        expect(await writtenSoFar(after.service.db)).toEqual(written);
 
         expect((await api.post(`/v1/requests/${pending.body.id}/cancel`, alice, {})).status).toBe(200);
         const fresh = await api.post<RequestView>('/v1/requests', alice, PROD_READ);

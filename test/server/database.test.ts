@@ -83,6 +83,56 @@ describe.each(DATABASES)('the database on %s', (kind) => {
     expect(await db.query('SELECT body FROM notes WHERE id = $1', [100])).toEqual([{ body: 'committed' }]);
   });
 
+  it('runs a transaction’s only statement alone, with no BEGIN, and its last in the transaction', async () => {
+    // VACUUM refuses to run inside a transaction block: it shows whether BEGIN was sent before it.
+    await db.transaction((tx) => tx.queryLast('VACUUM notes'));
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        return tx.queryLast('VACUUM notes');
+      }),
+    ).rejects.toMatchObject({ code: '25001' });
+
+    // A last statement after others commits with them, or not at all.
+    await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [300, 'first']);
+      await tx.queryLast('INSERT INTO notes (id, body) VALUES ($1, $2)', [301, 'last']);
+    });
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [302, 'rolled back']);
+        await tx.queryLast('INSERT INTO notes (id) VALUES ($1)', [300]);
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    const ids = await db.query<{ id: number }>('SELECT id FROM notes WHERE id >= 300 ORDER BY id');
+    expect(ids).toEqual([{ id: 300 }, { id: 301 }]);
+  });
+
+  it('refuses a statement after the last one, and commits nothing of it', async () => {
+    for (const before of [[], ['SELECT 1']]) {
+      await expect(
+        db.transaction(async (tx) => {
+          for (const statement of before) await tx.query(statement);
+          await tx.queryLast('SELECT 1');
+          await tx.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [310, 'too late']);
+        }),
+      ).rejects.toThrow('the transaction has ended');
+    }
+    expect(await db.query('SELECT id FROM notes WHERE id = $1', [310])).toEqual([]);
+  });
+
+  it('rolls back a transaction whose statement failed even when the failure was caught', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [320, 'kept only if committed']);
+        await tx.query('INSERT INTO notes (id) VALUES ($1)', [1]).catch(() => undefined);
+      }),
+    ).rejects.toThrow('a statement failed inside the transaction, so it was rolled back');
+    expect(await db.query('SELECT id FROM notes WHERE id = $1', [320])).toEqual([]);
+    // The connection is usable again.
+    expect(await db.transaction((tx) => tx.query('SELECT 1 AS one'))).toEqual([{ one: 1 }]);
+  });
+
   it('never runs a statement from outside inside another caller’s open transaction', async () => {
     let insideTransaction!: () => void;
     const inserted = new Promise<void>((resolve) => {
