@@ -87,9 +87,7 @@ export class AccessTasks implements AccessLedger {
          updated_at = excluded.updated_at`,
       [grant.id, grant.user_id, grant.resource_id, grant.role, goal, grant.expires_at, this.dueNow(work)],
     );
-    work.onCommitted(() => {
-      this.startDue();
-    });
+    this.startDueWhenCommitted(work);
   }
 
   /**
@@ -288,7 +286,9 @@ export class AccessTasks implements AccessLedger {
             [task.grant_id, this.dueNow(work)],
           );
         }
-        this.startNewerGoalWhenCommitted(work);
+        // The newer goal is due, but the claim its commit started passed over this row, locked by this
+        // transaction (SKIP LOCKED), and nothing else would start it before the scheduler's next deadline.
+        this.startDueWhenCommitted(work);
       }
       work.audit({
         actorId: null,
@@ -308,12 +308,8 @@ export class AccessTasks implements AccessLedger {
     });
   }
 
-  /**
-   * A newer goal for a task whose outcome is being recorded is due now, but the claim its commit started
-   * passes over a row locked by this transaction (SKIP LOCKED) and nothing else would start it before the
-   * scheduler's next deadline: start it as soon as this transaction lets the row go.
-   */
-  private startNewerGoalWhenCommitted(work: Work): void {
+  /** Claims and starts what is due once `work` has committed, and so let go of the rows it locked. */
+  private startDueWhenCommitted(work: Work): void {
     work.onCommitted(() => {
       this.startDue();
     });
@@ -335,7 +331,8 @@ export class AccessTasks implements AccessLedger {
       if (!row) return;
       // A newer goal replaced this one and is already due: it is what runs next.
       if (row.version !== task.version) {
-        this.startNewerGoalWhenCommitted(work);
+        // Its claim passed over this row, locked here (as in recordSuccess): start it once we let go.
+        this.startDueWhenCommitted(work);
         return;
       }
       const retryAt = new Date(work.now + delay);

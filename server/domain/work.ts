@@ -71,11 +71,7 @@ export class Work {
     const held = this.held;
     if (held === null) return;
     this.held = null;
-    const [outcome] = await this.tx.query<{ refused: string | null }>(
-      `WITH ${heldItems(held).join(',\n')}\nSELECT (SELECT id FROM refusal) AS refused`,
-      held.parameters.values,
-    );
-    if (outcome?.refused) throw held.refuse(outcome.refused);
+    refuseIfRefused(held, await this.tx.query(heldStatement(held, [], null), held.parameters.values));
   }
 
   emit(userIds: Iterable<string>, type: EventType, data: unknown): void {
@@ -116,22 +112,22 @@ export class Work {
     if (held === null && this.events.length === 0 && this.audits.length === 0 && notice === null) return;
     const parameters = held?.parameters ?? new Parameters();
     const onlyIf = held === null ? undefined : UNLESS_REFUSED;
-    const parts = held === null ? [] : heldItems(held);
+    const parts: string[] = [];
     if (this.events.length > 0) parts.push(...appendEventsSql(parameters, this.now, this.events, onlyIf));
     if (this.audits.length > 0)
       parts.push(`audited AS (${recordAuditSql(parameters, this.now, this.audits, onlyIf)})`);
     const notify =
       notice === null ? null : `pg_notify(${parameters.add(NOTIFY_CHANNEL)}, ${parameters.add(notice)})`;
+    if (held !== null) {
+      refuseIfRefused(held, await this.tx.queryLast(heldStatement(held, parts, notify), parameters.values));
+      return;
+    }
     // Data-modifying WITH items run to completion whether or not the main query reads them.
-    const main =
-      held === null
-        ? `SELECT ${notify ?? '1'}`
-        : `SELECT (SELECT id FROM refusal) AS refused${notify === null ? '' : `, (SELECT ${notify} WHERE ${UNLESS_REFUSED}) AS notified`}`;
-    const [outcome] = await this.tx.queryLast<{ refused?: string | null }>(
+    const main = `SELECT ${notify ?? '1'}`;
+    await this.tx.queryLast(
       parts.length > 0 ? `WITH ${parts.join(',\n')}\n${main}` : main,
       parameters.values,
     );
-    if (held !== null && outcome?.refused) throw held.refuse(outcome.refused);
   }
 
   /** @internal */
@@ -204,9 +200,19 @@ export class UnitOfWork {
   }
 }
 
-/** A held write's WITH items: its refusal first, then its writes. */
-function heldItems(held: HeldWrite): string[] {
-  return [`refusal AS (${held.refusal})`, ...held.items];
+/**
+ * The statement that sends a held write, with `parts` (more WITH items, each written `UNLESS_REFUSED`) and
+ * `notify` (a pg_notify call, made only if nothing refused it). It answers the refusing row's id, if any.
+ */
+function heldStatement(held: HeldWrite, parts: readonly string[], notify: string | null): string {
+  const items = [`refusal AS (${held.refusal})`, ...held.items, ...parts];
+  const notified = notify === null ? '' : `, (SELECT ${notify} WHERE ${UNLESS_REFUSED}) AS notified`;
+  // Data-modifying WITH items run to completion whether or not the main query reads them.
+  return `WITH ${items.join(',\n')}\nSELECT (SELECT id FROM refusal) AS refused${notified}`;
+}
+
+function refuseIfRefused(held: HeldWrite, [outcome]: readonly { refused?: string | null }[]): void {
+  if (outcome?.refused) throw held.refuse(outcome.refused);
 }
 
 /**
