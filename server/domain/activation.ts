@@ -12,6 +12,7 @@ import {
   queuePositions,
   seatsInUse,
   updateGrant,
+  updateGrants,
   updateRequest,
   writeRequest,
   type RequestWrite,
@@ -210,37 +211,61 @@ export async function endGrant(
   actorId: string | null,
   comment: string | null,
 ): Promise<GrantRecord> {
+  const [ended] = await endGrants(domain, work, [grant], reason, actorId, comment);
+  if (!ended) throw new Error(`grant ${grant.id} was not ended`);
+  return ended;
+}
+
+/**
+ * Ends active grants for one reason, as `endGrant` ends each, in a fixed number of statements however
+ * many there are: after downtime the expiry sweep ends hundreds in one transaction, and two statements a
+ * grant made the last of them end a second later. Seat pools are filled in the order the grants come in
+ * (callers sort them by pool, the global order of pool locks), each once, after all its grants ended.
+ */
+export async function endGrants(
+  domain: Domain,
+  work: Work,
+  grants: readonly GrantRecord[],
+  reason: GrantEndReason,
+  actorId: string | null,
+  comment: string | null,
+): Promise<GrantRecord[]> {
+  if (grants.length === 0) return [];
   const status = reason === 'expired' ? 'expired' : 'revoked';
-  assertGrantMove(grant, status, reason === 'relinquished' ? 'relinquished' : 'revoked');
-  const ended = await updateGrant(work.sql, grant.id, {
-    status,
-    ended_at: new Date(work.now),
-    end_reason: reason,
-    ended_by: actorId,
-    next_reminder_at: null,
-  });
-  work.audit({
-    actorId,
-    action: `grant.${reason}`,
-    subjectType: 'grant',
-    subjectId: grant.id,
-    data: {
-      userId: grant.user_id,
-      expiresAt: grant.expires_at.toISOString(),
-      ...(comment ? { comment } : {}),
-    },
-  });
-  await domain.access.want(work, ended, 'absent');
-  work.emit([grant.user_id], 'grant.ended', toGrantView(domain.policy, ended));
-  const lagSeconds = (work.now - grant.expires_at.getTime()) / 1000;
-  work.onCommitted(() => {
-    domain.metrics.grantsEnded.inc({ reason });
-    if (reason === 'expired') domain.metrics.revocationLag.observe(Math.max(0, lagSeconds));
-  });
+  for (const grant of grants) {
+    assertGrantMove(grant, status, reason === 'relinquished' ? 'relinquished' : 'revoked');
+  }
+  const ended = await updateGrants(
+    work.sql,
+    grants.map((grant) => grant.id),
+    { status, ended_at: new Date(work.now), end_reason: reason, ended_by: actorId, next_reminder_at: null },
+  );
+  for (const [index, grant] of grants.entries()) {
+    const endedGrant = ended[index];
+    if (!endedGrant) throw new Error(`grant ${grant.id} was not ended`);
+    work.audit({
+      actorId,
+      action: `grant.${reason}`,
+      subjectType: 'grant',
+      subjectId: grant.id,
+      data: {
+        userId: grant.user_id,
+        expiresAt: grant.expires_at.toISOString(),
+        ...(comment ? { comment } : {}),
+      },
+    });
+    await domain.access.want(work, endedGrant, 'absent');
+    work.emit([grant.user_id], 'grant.ended', toGrantView(domain.policy, endedGrant));
+    const lagSeconds = (work.now - grant.expires_at.getTime()) / 1000;
+    work.onCommitted(() => {
+      domain.metrics.grantsEnded.inc({ reason });
+      if (reason === 'expired') domain.metrics.revocationLag.observe(Math.max(0, lagSeconds));
+    });
+  }
 
   const extensions = await work.sql.query<RequestRecord>(
-    `SELECT * FROM requests WHERE extends_grant_id = $1 AND status = 'pending' ORDER BY id FOR UPDATE`,
-    [grant.id],
+    `SELECT * FROM requests WHERE extends_grant_id = ANY($1::text[]) AND status = 'pending' ORDER BY id FOR UPDATE`,
+    [grants.map((grant) => grant.id)],
   );
   for (const extension of extensions) {
     const lapsed = await updateRequest(work.sql, extension.id, {
@@ -259,8 +284,14 @@ export async function endGrant(
     await announceRequest(domain, work, lapsed);
   }
 
-  const role = domain.policy.resources.get(grant.resource_id)?.roles.get(grant.role);
-  if (role?.seats != null) await fillFreedSeats(domain, work, grant.resource_id, grant.role, role.seats);
+  const filled = new Set<string>();
+  for (const grant of grants) {
+    const pool = `${grant.resource_id}/${grant.role}`;
+    const role = domain.policy.resources.get(grant.resource_id)?.roles.get(grant.role);
+    if (role?.seats == null || filled.has(pool)) continue;
+    filled.add(pool);
+    await fillFreedSeats(domain, work, grant.resource_id, grant.role, role.seats);
+  }
   return ended;
 }
 

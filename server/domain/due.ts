@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.js';
 import { nextReminderAt } from '../policy/engine.js';
-import { endGrant } from './activation.js';
+import { endGrants } from './activation.js';
 import { escalate, lapse } from './approval-flow.js';
 import type { Domain } from './context.js';
 import { updateGrant, type TableRows } from './store.js';
@@ -53,7 +53,7 @@ export function dueTasks(domain: Domain): DueTask[] {
         const byPool = [...due].sort((a, b) =>
           `${a.resource_id}/${a.role}`.localeCompare(`${b.resource_id}/${b.role}`),
         );
-        for (const grant of byPool) await endGrant(domain, work, grant, 'expired', null, null);
+        await endGrants(domain, work, byPool, 'expired', null, null);
       },
     ),
     dueTask(

@@ -151,13 +151,28 @@ export async function findRequest(
 }
 
 export async function updateGrant(sql: Sql, id: string, patch: GrantPatch): Promise<GrantRecord> {
-  const parameters = new Parameters();
-  const [row] = await sql.query<GrantRecord>(
-    `UPDATE grants SET ${assignments(parameters, patch)} WHERE id = ${parameters.add(id)} RETURNING *`,
-    parameters.values,
-  );
+  const [row] = await updateGrants(sql, [id], patch);
   if (!row) throw new Error(`grant ${id} vanished during an update`);
   return row;
+}
+
+/** Applies one patch to several grants in one statement; their rows, in the order of `ids`. */
+export async function updateGrants(
+  sql: Sql,
+  ids: readonly string[],
+  patch: GrantPatch,
+): Promise<GrantRecord[]> {
+  const parameters = new Parameters();
+  const rows = await sql.query<GrantRecord>(
+    `UPDATE grants SET ${assignments(parameters, patch)} WHERE id = ANY(${parameters.add(ids)}::text[]) RETURNING *`,
+    parameters.values,
+  );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => {
+    const row = byId.get(id);
+    if (!row) throw new Error(`grant ${id} vanished during an update`);
+    return row;
+  });
 }
 
 /** A grant by id; an id we could not have issued finds nothing without asking the database. */

@@ -247,6 +247,54 @@ describe.each(DATABASES)('grants: extensions, relinquish, seats and lists over H
       });
     });
 
+    it('ends every grant that falls due in one pass, each with its event, audit entry and lapsed extension', async () => {
+      const { api, clock } = running;
+      const aliceEvents = await open(alice);
+      const extended = [await prodReadGrant(60), await prodReadGrant(60)];
+      const asked = await Promise.all(
+        extended.map((original) =>
+          api.post<RequestView>(`/v1/grants/${original.id}/extend`, alice, {
+            durationSeconds: 600,
+            reason: 'a little longer',
+          }),
+        ),
+      );
+      expect(asked.map((response) => response.status)).toEqual([202, 202]);
+      const due = [...extended, await sandboxGrant(alice, 60), await sandboxGrant(dave, 60)];
+      const lasting = await sandboxGrant(dave, 3600);
+
+      await running.advance(60 * SECOND);
+      const endedAt = iso(clock.now());
+      for (const original of due) {
+        if (original.userId === 'alice')
+          await aliceEvents.next('grant.ended', isGrant(original.id, 'expired'));
+        expect(await grant(original.userId === 'alice' ? alice : dave, original.id)).toMatchObject({
+          status: 'expired',
+          endReason: 'expired',
+          endedAt,
+        });
+      }
+      for (const extension of asked) {
+        expect(await getRequest(alice, extension.body.id)).toMatchObject({
+          status: 'lapsed',
+          waitingFor: [],
+        });
+      }
+      expect((await grant(dave, lasting.id)).status).toBe('active');
+      const admin = await api.login('admin');
+      const log = await api.get<{ items: { action: string; subjectId: string }[] }>(
+        '/v1/audit?limit=1000',
+        admin,
+      );
+      const ids = (action: string): string[] =>
+        log.body.items
+          .filter((entry) => entry.action === action)
+          .map((entry) => entry.subjectId)
+          .sort();
+      expect(ids('grant.expired')).toEqual(due.map((original) => original.id).sort());
+      expect(ids('request.lapsed')).toEqual(asked.map((extension) => extension.body.id).sort());
+    });
+
     it('never brings back a grant that is past its expiry but not yet recorded as ended', async () => {
       const { api, clock } = running;
       const start = clock.now();
