@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase } from './postgres.js';
-import { startService, type RunningProcess } from './processes.js';
+import { pidsOf, startService, type RunningProcess } from './processes.js';
 import { notRun, type ScenarioResult } from './results.js';
 
 export interface Deployment {
@@ -10,6 +10,8 @@ export interface Deployment {
   /** "PGlite, 1 process" or "PostgreSQL, 2 processes". */
   readonly label: string;
   readonly urls: readonly string[];
+  /** The service processes' ids, in the order of `urls`. */
+  readonly pids: readonly number[];
 }
 
 /**
@@ -32,6 +34,7 @@ export async function onEachDeployment(
         kind: 'pglite',
         label: 'PGlite, 1 process',
         urls: services.map((service) => service.url),
+        pids: pidsOf(services),
       })),
     );
   } finally {
@@ -58,6 +61,7 @@ export async function onEachDeployment(
         kind: 'postgres',
         label: 'PostgreSQL, 2 processes',
         urls: services.map((service) => service.url),
+        pids: pidsOf(services),
       })),
     );
   } finally {

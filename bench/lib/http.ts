@@ -65,6 +65,19 @@ export function loginAll(
   );
 }
 
+/** One lifecycle as a user runs it: a request that the policy approves at once, then its credential. */
+export async function requestAndFetch(client: BenchClient, token: string): Promise<void> {
+  const created = await client.call('POST', '/v1/requests', token, {
+    resourceId: 'sandbox',
+    role: 'operator',
+    durationSeconds: 3600,
+  });
+  const grantId = (created.json as { grantId?: string } | null)?.grantId;
+  if (created.status !== 201 || !grantId) throw new Error(`create answered ${created.status}`);
+  const credential = await client.call('GET', `/v1/grants/${grantId}/credential`, token);
+  if (credential.status !== 200) throw new Error(`credential answered ${credential.status}`);
+}
+
 /** Runs `iteration` from `concurrency` workers for `durationMs` after a warm-up; latencies in ms. */
 export async function closedLoop(options: {
   concurrency: number;

@@ -83,7 +83,7 @@ export interface RunningService extends RunningProcess {
  * With BENCH_CPU_PROFILE=<folder>, each service process writes a V8 CPU profile there as it stops (open
  * it in Chrome's DevTools, Performance panel): where a scenario's service time goes.
  */
-function profileArgs(): string[] {
+export function profileArgs(): string[] {
   const folder = process.env.BENCH_CPU_PROFILE?.trim();
   return folder ? ['--cpu-prof', `--cpu-prof-dir=${folder}`] : [];
 }
@@ -107,4 +107,45 @@ export async function startService(args: string[], options: ServiceOptions = {})
     digestUrl: /BENCH_DIGEST (\S+)/.exec(running.output())?.[1] ?? null,
     codeStartedAt: Number(/BENCH_STARTED (\d+)/.exec(running.output())?.[1] ?? Number.NaN),
   };
+}
+
+/** The ids of running processes, for counting their CPU time. */
+export function pidsOf(processes: readonly RunningProcess[]): number[] {
+  return processes.flatMap((running) => (running.child.pid === undefined ? [] : [running.child.pid]));
+}
+
+/** Waits until `running` prints a line that `pattern` matches, and returns its first group. */
+export async function waitForOutput(
+  running: RunningProcess,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<string> {
+  const { child } = running;
+  return new Promise<string>((resolve, reject) => {
+    const stopWatching = (): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      child.off('close', exited);
+    };
+    const check = (): void => {
+      const found = pattern.exec(running.output())?.[1];
+      if (found === undefined) return;
+      stopWatching();
+      resolve(found);
+    };
+    const fail = (why: string): void => {
+      stopWatching();
+      reject(new Error(`${why}:\n${running.output()}`));
+    };
+    // 'close' comes after the process's output has all been read, so its last line is not missed.
+    const exited = (): void => {
+      fail(`the process exited before printing ${String(pattern)}`);
+    };
+    const timer = setTimeout(() => {
+      fail(`no ${String(pattern)} within ${timeoutMs} ms`);
+    }, timeoutMs);
+    child.stdout?.on('data', check);
+    child.once('close', exited);
+    check();
+  });
 }

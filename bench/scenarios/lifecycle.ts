@@ -1,50 +1,187 @@
-import { BenchClient, closedLoop, loginAll } from '../lib/http.js';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BenchClient, closedLoop, loginAll, requestAndFetch } from '../lib/http.js';
 import { BENCH_PASSWORD, BENCH_USERS } from '../lib/policy.js';
-import { onEachDeployment } from '../lib/deployments.js';
-import { startProcess } from '../lib/processes.js';
-import { result, type ScenarioResult } from '../lib/results.js';
+import { describeCpu, measureCpu } from '../lib/cpu.js';
+import { onEachDeployment, type Deployment } from '../lib/deployments.js';
+import { freshDatabase } from '../lib/postgres.js';
+import { pidsOf, profileArgs, startProcess, waitForOutput, type RunningProcess } from '../lib/processes.js';
+import { notRun, result, type ScenarioResult } from '../lib/results.js';
 import { percentile, round } from '../lib/stats.js';
 
 const CONCURRENCY = 32;
+const WARMUP_MS = 2000;
 
 interface Measured {
   readonly perSecond: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** Where the CPU time went, per lifecycle and in cores (empty where the machine cannot tell). */
+  readonly cpu: string;
 }
 
-/** request → auto-approve → grant → credential, from 32 workers spread over 64 users and the given processes. */
-async function measureLifecycles(urls: readonly string[], durationMs: number): Promise<Measured> {
-  const clients = urls.map((url) => new BenchClient(url, CONCURRENCY));
+/** request → auto-approve → grant → credential, from 32 workers, each a user of its own, over the given processes. */
+async function measureLifecycles(deployment: Deployment, durationMs: number): Promise<Measured> {
+  const clients = deployment.urls.map((url) => new BenchClient(url, CONCURRENCY));
   try {
     const tokens = await loginAll(clients, BENCH_USERS, BENCH_PASSWORD);
+    const cpu = measureCpu(
+      new Map([['service', deployment.pids]]),
+      deployment.kind === 'postgres',
+      WARMUP_MS,
+      durationMs,
+    );
     const run = await closedLoop({
       concurrency: CONCURRENCY,
-      warmupMs: 2000,
+      warmupMs: WARMUP_MS,
       durationMs,
       iteration: async (worker) => {
         const client = clients[worker % clients.length];
         const token = tokens[worker % tokens.length];
         if (!client || !token) throw new Error('no client');
-        const created = await client.call('POST', '/v1/requests', token, {
-          resourceId: 'sandbox',
-          role: 'operator',
-          durationSeconds: 3600,
-        });
-        const grantId = (created.json as { grantId?: string } | null)?.grantId;
-        if (created.status !== 201 || !grantId) throw new Error(`create answered ${created.status}`);
-        const credential = await client.call('GET', `/v1/grants/${grantId}/credential`, token);
-        if (credential.status !== 200) throw new Error(`credential answered ${credential.status}`);
+        await requestAndFetch(client, token);
       },
     });
+    const usage = await cpu;
     return {
       perSecond: (run.completed * 1000) / run.elapsedMs,
       p99Ms: percentile(run.latenciesMs, 99),
       errors: run.errors,
+      cpu: usage ? describeCpu(usage, run.completed) : '',
     };
   } finally {
     await Promise.all(clients.map((client) => client.close()));
   }
+}
+
+interface Replayed {
+  readonly completed: number;
+  readonly errors: number;
+  readonly elapsedMs: number;
+  readonly latenciesMs: number[];
+  readonly firstError: string | null;
+}
+
+/**
+ * The baseline "the same SQL without our code": the statements the service sends for a lifecycle,
+ * recorded and replayed by `bench/lib/sql-replay-entry.ts` from the same 32 workers, split over the same
+ * number of processes as the deployment, with no HTTP, Fastify, JWT or domain code in the way.
+ */
+async function measureSqlAlone(
+  policyFile: string,
+  processes: number,
+  target: { dataDir: string } | { databaseUrl: string },
+  durationMs: number,
+): Promise<Measured & { firstError: string | null }> {
+  const started: RunningProcess[] = [];
+  try {
+    for (let index = 0; index < processes; index++) {
+      const workers = Array.from({ length: CONCURRENCY }, (_, worker) => worker).filter(
+        (worker) => worker % processes === index,
+      );
+      started.push(
+        await startProcess(
+          'bench/lib/sql-replay-entry.ts',
+          [
+            policyFile,
+            'dataDir' in target ? target.dataDir : '-',
+            workers.join(','),
+            String(WARMUP_MS),
+            String(durationMs),
+          ],
+          'databaseUrl' in target ? { DATABASE_URL: target.databaseUrl } : {},
+          /BENCH_RECORDED (\d+)/,
+          profileArgs(),
+        ),
+      );
+    }
+    const cpu = measureCpu(
+      new Map([['replay', pidsOf(started)]]),
+      'databaseUrl' in target,
+      WARMUP_MS,
+      durationMs,
+    );
+    const replays = started.map((running) =>
+      waitForOutput(running, /BENCH_REPLAYED (.+)\n/, WARMUP_MS + durationMs + 60_000),
+    );
+    for (const running of started) running.child.kill('SIGUSR2');
+    const runs = (await Promise.all(replays)).map((line) => JSON.parse(line) as Replayed);
+    // Each process ends by itself once it has printed, after writing its CPU profile (BENCH_CPU_PROFILE),
+    // which a SIGTERM would cut short.
+    await Promise.all(
+      started.map(async (running) => {
+        if (running.alive()) await Promise.race([once(running.child, 'exit'), sleep(10_000)]);
+      }),
+    );
+    const completed = runs.reduce((sum, run) => sum + run.completed, 0);
+    const usage = await cpu;
+    return {
+      cpu: usage ? describeCpu(usage, completed) : '',
+      perSecond: (completed * 1000) / Math.max(...runs.map((run) => run.elapsedMs)),
+      p99Ms: percentile(
+        runs.flatMap((run) => run.latenciesMs),
+        99,
+      ),
+      errors: runs.reduce((sum, run) => sum + run.errors, 0),
+      firstError: runs.find((run) => run.firstError !== null)?.firstError ?? null,
+    };
+  } finally {
+    await Promise.all(started.map((running) => running.stop()));
+  }
+}
+
+/** The SQL-alone baseline on PGlite (one process) and on PostgreSQL (two), as result rows. */
+async function sqlAloneResults(
+  policyFile: string,
+  durationMs: number,
+): Promise<{ rows: ScenarioResult[]; perSecond: Map<'pglite' | 'postgres', number> }> {
+  const perSecond = new Map<'pglite' | 'postgres', number>();
+  const row = (label: string, run: Measured & { firstError: string | null }): ScenarioResult =>
+    result(
+      `baseline: the lifecycle's SQL alone on ${label}`,
+      'throughput',
+      'lifecycles/s',
+      round(run.perSecond),
+      null,
+      'higher',
+      [
+        `p99 ${round(run.p99Ms)} ms`,
+        `${run.errors} errors${run.firstError ? ` (first: ${run.firstError})` : ''}`,
+        ...(run.cpu ? [`CPU per lifecycle: ${run.cpu}`] : []),
+      ].join('; '),
+    );
+  const rows: ScenarioResult[] = [];
+  const dataDir = mkdtempSync(join(tmpdir(), 'timebox-bench-sql-'));
+  try {
+    const run = await measureSqlAlone(policyFile, 1, { dataDir }, durationMs);
+    perSecond.set('pglite', run.perSecond);
+    rows.push(row('PGlite, 1 process', run));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const database = await freshDatabase();
+  if (database.url === null) {
+    rows.push(
+      notRun(
+        "baseline: the lifecycle's SQL alone on PostgreSQL, 2 processes",
+        'throughput',
+        'lifecycles/s',
+        database.reason,
+      ),
+    );
+    return { rows, perSecond };
+  }
+  try {
+    const run = await measureSqlAlone(policyFile, 2, { databaseUrl: database.url }, durationMs);
+    perSecond.set('postgres', run.perSecond);
+    rows.push(row('PostgreSQL, 2 processes', run));
+  } finally {
+    await database.drop();
+  }
+  return { rows, perSecond };
 }
 
 async function measureBaseline(durationMs: number): Promise<number> {
@@ -69,11 +206,19 @@ async function measureBaseline(durationMs: number): Promise<number> {
 export async function lifecycleScenario(policyFile: string, full: boolean): Promise<ScenarioResult[]> {
   const durationMs = full ? 30_000 : 10_000;
   const baseline = await measureBaseline(durationMs);
+  const sqlAlone = await sqlAloneResults(policyFile, durationMs);
   const measured = await onEachDeployment(
     policyFile,
-    async ({ kind, label, urls }) => {
-      const run = await measureLifecycles(urls, durationMs);
-      const note = `${run.errors} errors; ${round(run.perSecond / baseline, 3)}× the do-nothing route`;
+    async (deployment) => {
+      const { kind, label } = deployment;
+      const run = await measureLifecycles(deployment, durationMs);
+      const sqlPerSecond = sqlAlone.perSecond.get(kind);
+      const note = [
+        `${run.errors} errors`,
+        `${round(run.perSecond / baseline, 3)}× the do-nothing route`,
+        ...(sqlPerSecond ? [`${round(run.perSecond / sqlPerSecond, 2)}× its SQL alone`] : []),
+        ...(run.cpu ? [`CPU per lifecycle: ${run.cpu}`] : []),
+      ].join('; ');
       return [
         result(
           `lifecycle on ${label}`,
@@ -98,6 +243,7 @@ export async function lifecycleScenario(policyFile: string, full: boolean): Prom
       null,
       'higher',
     ),
+    ...sqlAlone.rows,
     ...measured,
   ];
 }
