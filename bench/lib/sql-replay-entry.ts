@@ -27,6 +27,12 @@ if (!policyFile || !dataDirArgument || !workerList || !warmupArgument || !durati
 const databaseUrl = process.env.DATABASE_URL?.trim() ? process.env.DATABASE_URL : null;
 const dataDir = databaseUrl ? null : dataDirArgument;
 const workers = workerList.split(',').map(Number);
+const [warmupMs, durationMs] = [Number(warmupArgument), Number(durationArgument)];
+if (!Number.isInteger(warmupMs) || warmupMs < 0 || !Number.isInteger(durationMs) || durationMs <= 0) {
+  throw new Error(
+    `the warm-up and the duration are whole milliseconds: ${warmupArgument}, ${durationArgument}`,
+  );
+}
 const logger = {
   warn: (details: object, message: string) => {
     console.warn(message, details);
@@ -82,8 +88,8 @@ await started;
 let firstError: string | null = null;
 const run = await closedLoop({
   concurrency: tapes.length,
-  warmupMs: Number(warmupArgument),
-  durationMs: Number(durationArgument),
+  warmupMs,
+  durationMs,
   iteration: async (index) => {
     const tape = tapes[index];
     if (!tape) throw new Error(`no tape for task ${index}`);
