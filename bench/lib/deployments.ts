@@ -14,31 +14,39 @@ export interface Deployment {
   readonly pids: readonly number[];
 }
 
+/** Where one deployment keeps its data: new for each measurement. */
+export interface DeploymentData {
+  readonly kind: 'pglite' | 'postgres';
+  /** "PGlite, 1 process" or "PostgreSQL, 2 processes". */
+  readonly label: string;
+  /** How many service processes the deployment runs. */
+  readonly processes: number;
+  /** The data argument of a service entry: a PGlite data folder, or "-" with DATABASE_URL in `env`. */
+  readonly dataArgument: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
 /**
- * Runs `measure` against the two ways the service is deployed: one process on PGlite, then two processes
- * sharing a fresh PostgreSQL database. Each gets new data; without PostgreSQL the second says why it did
- * not run.
+ * Runs `measure` on the data of the two ways the service is deployed: a PGlite folder for one process,
+ * then a fresh PostgreSQL database for two. Without PostgreSQL the second says why it did not run.
  */
-export async function onEachDeployment(
-  policyFile: string,
-  measure: (deployment: Deployment) => Promise<ScenarioResult[]>,
+export async function onEachDatabase(
+  measure: (data: DeploymentData) => Promise<ScenarioResult[]>,
   unmeasured: { readonly name: string; readonly metric: string; readonly unit: string },
 ): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'timebox-bench-'));
-  let services: RunningProcess[] = [];
   try {
-    services = [await startService([policyFile, dataDir])];
     results.push(
       ...(await measure({
         kind: 'pglite',
         label: 'PGlite, 1 process',
-        urls: services.map((service) => service.url),
-        pids: pidsOf(services),
+        processes: 1,
+        dataArgument: dataDir,
+        env: {},
       })),
     );
   } finally {
-    await Promise.all(services.map((service) => service.stop()));
     rmSync(dataDir, { recursive: true, force: true });
   }
 
@@ -54,19 +62,45 @@ export async function onEachDeployment(
       ),
     ];
   try {
-    services = [await startService([policyFile, '-'], { env: { DATABASE_URL: database.url } })];
-    services.push(await startService([policyFile, '-'], { env: { DATABASE_URL: database.url } }));
     results.push(
       ...(await measure({
         kind: 'postgres',
         label: 'PostgreSQL, 2 processes',
-        urls: services.map((service) => service.url),
-        pids: pidsOf(services),
+        processes: 2,
+        dataArgument: '-',
+        env: { DATABASE_URL: database.url },
       })),
     );
   } finally {
-    await Promise.all(services.map((service) => service.stop()));
     await database.drop();
   }
   return results;
+}
+
+/**
+ * Runs `measure` against the two ways the service is deployed: one process on PGlite, then two processes
+ * sharing a fresh PostgreSQL database. Each gets new data; without PostgreSQL the second says why it did
+ * not run.
+ */
+export async function onEachDeployment(
+  policyFile: string,
+  measure: (deployment: Deployment) => Promise<ScenarioResult[]>,
+  unmeasured: { readonly name: string; readonly metric: string; readonly unit: string },
+): Promise<ScenarioResult[]> {
+  return onEachDatabase(async (data) => {
+    const services: RunningProcess[] = [];
+    try {
+      for (let index = 0; index < data.processes; index++) {
+        services.push(await startService([policyFile, data.dataArgument], { env: { ...data.env } }));
+      }
+      return await measure({
+        kind: data.kind,
+        label: data.label,
+        urls: services.map((service) => service.url),
+        pids: pidsOf(services),
+      });
+    } finally {
+      await Promise.all(services.map((service) => service.stop()));
+    }
+  }, unmeasured);
 }

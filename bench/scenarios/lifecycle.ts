@@ -1,15 +1,16 @@
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchClient, closedLoop, loginAll, requestAndFetch } from '../lib/http.js';
 import { BENCH_PASSWORD, BENCH_USERS } from '../lib/policy.js';
 import { describeCpu, measureCpu } from '../lib/cpu.js';
-import { onEachDeployment, type Deployment } from '../lib/deployments.js';
-import { freshDatabase } from '../lib/postgres.js';
+import {
+  onEachDatabase,
+  onEachDeployment,
+  type Deployment,
+  type DeploymentData,
+} from '../lib/deployments.js';
 import { pidsOf, profileArgs, startProcess, waitForOutput, type RunningProcess } from '../lib/processes.js';
-import { notRun, result, type ScenarioResult } from '../lib/results.js';
+import { result, type ScenarioResult } from '../lib/results.js';
 import { percentile, round } from '../lib/stats.js';
 
 const CONCURRENCY = 32;
@@ -72,27 +73,20 @@ interface Replayed {
  */
 async function measureSqlAlone(
   policyFile: string,
-  processes: number,
-  target: { dataDir: string } | { databaseUrl: string },
+  data: DeploymentData,
   durationMs: number,
 ): Promise<Measured & { firstError: string | null }> {
   const started: RunningProcess[] = [];
   try {
-    for (let index = 0; index < processes; index++) {
+    for (let index = 0; index < data.processes; index++) {
       const workers = Array.from({ length: CONCURRENCY }, (_, worker) => worker).filter(
-        (worker) => worker % processes === index,
+        (worker) => worker % data.processes === index,
       );
       started.push(
         await startProcess(
           'bench/lib/sql-replay-entry.ts',
-          [
-            policyFile,
-            'dataDir' in target ? target.dataDir : '-',
-            workers.join(','),
-            String(WARMUP_MS),
-            String(durationMs),
-          ],
-          'databaseUrl' in target ? { DATABASE_URL: target.databaseUrl } : {},
+          [policyFile, data.dataArgument, workers.join(','), String(WARMUP_MS), String(durationMs)],
+          { ...data.env },
           /BENCH_RECORDED (\d+)/,
           profileArgs(),
         ),
@@ -100,7 +94,7 @@ async function measureSqlAlone(
     }
     const cpu = measureCpu(
       new Map([['replay', pidsOf(started)]]),
-      'databaseUrl' in target,
+      data.kind === 'postgres',
       WARMUP_MS,
       durationMs,
     );
@@ -139,48 +133,28 @@ async function sqlAloneResults(
   durationMs: number,
 ): Promise<{ rows: ScenarioResult[]; perSecond: Map<'pglite' | 'postgres', number> }> {
   const perSecond = new Map<'pglite' | 'postgres', number>();
-  const row = (label: string, run: Measured & { firstError: string | null }): ScenarioResult =>
-    result(
-      `baseline: the lifecycle's SQL alone on ${label}`,
-      'throughput',
-      'lifecycles/s',
-      round(run.perSecond),
-      null,
-      'higher',
-      [
-        `p99 ${round(run.p99Ms)} ms`,
-        `${run.errors} errors${run.firstError ? ` (first: ${run.firstError})` : ''}`,
-        ...(run.cpu ? [`CPU per lifecycle: ${run.cpu}`] : []),
-      ].join('; '),
-    );
-  const rows: ScenarioResult[] = [];
-  const dataDir = mkdtempSync(join(tmpdir(), 'timebox-bench-sql-'));
-  try {
-    const run = await measureSqlAlone(policyFile, 1, { dataDir }, durationMs);
-    perSecond.set('pglite', run.perSecond);
-    rows.push(row('PGlite, 1 process', run));
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-  const database = await freshDatabase();
-  if (database.url === null) {
-    rows.push(
-      notRun(
-        "baseline: the lifecycle's SQL alone on PostgreSQL, 2 processes",
-        'throughput',
-        'lifecycles/s',
-        database.reason,
-      ),
-    );
-    return { rows, perSecond };
-  }
-  try {
-    const run = await measureSqlAlone(policyFile, 2, { databaseUrl: database.url }, durationMs);
-    perSecond.set('postgres', run.perSecond);
-    rows.push(row('PostgreSQL, 2 processes', run));
-  } finally {
-    await database.drop();
-  }
+  const rows = await onEachDatabase(
+    async (data) => {
+      const run = await measureSqlAlone(policyFile, data, durationMs);
+      perSecond.set(data.kind, run.perSecond);
+      return [
+        result(
+          `baseline: the lifecycle's SQL alone on ${data.label}`,
+          'throughput',
+          'lifecycles/s',
+          round(run.perSecond),
+          null,
+          'higher',
+          [
+            `p99 ${round(run.p99Ms)} ms`,
+            `${run.errors} errors${run.firstError ? ` (first: ${run.firstError})` : ''}`,
+            ...(run.cpu ? [`CPU per lifecycle: ${run.cpu}`] : []),
+          ].join('; '),
+        ),
+      ];
+    },
+    { name: "baseline: the lifecycle's SQL alone", metric: 'throughput', unit: 'lifecycles/s' },
+  );
   return { rows, perSecond };
 }
 
