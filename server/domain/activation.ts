@@ -241,9 +241,8 @@ export async function endGrants(
     grants.map((grant) => grant.id),
     { status, ended_at: new Date(work.now), end_reason: reason, ended_by: actorId, next_reminder_at: null },
   );
-  for (const [index, grant] of grants.entries()) {
-    const endedGrant = ended[index];
-    if (!endedGrant) throw new Error(`grant ${grant.id} was not ended`);
+  // The rows as updated: the same grants, in the same order (updateGrants says so or throws).
+  for (const grant of ended) {
     work.audit({
       actorId,
       action: `grant.${reason}`,
@@ -255,8 +254,8 @@ export async function endGrants(
         ...(comment ? { comment } : {}),
       },
     });
-    await domain.access.want(work, endedGrant, 'absent');
-    work.emit([grant.user_id], 'grant.ended', toGrantView(domain.policy, endedGrant));
+    await domain.access.want(work, grant, 'absent');
+    work.emit([grant.user_id], 'grant.ended', toGrantView(domain.policy, grant));
     const lagSeconds = (work.now - grant.expires_at.getTime()) / 1000;
     work.onCommitted(() => {
       domain.metrics.grantsEnded.inc({ reason });
