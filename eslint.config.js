@@ -5,6 +5,23 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Code outside the service that uses it: only through api/ or server/index.ts. */
+const CLIENT_CODE = [
+  'main/**',
+  'preload/**',
+  'renderer/**',
+  'bench/**',
+  'test/desktop/**',
+  'test/electron/**',
+  'test/renderer-e2e/**',
+  'test/support/**',
+  'test/bench/**',
+];
+const SERVER_INTERNALS = {
+  group: ['**/server/**', '!**/server/index.js'],
+  message: 'Use the service through api/ (over HTTP) or server/index.ts, never its internals.',
+};
+
 export default tseslint.config(
   {
     ignores: ['node_modules/', 'dist/', 'out/', '.timebox/', '.scratch/', 'test-results/', 'bench/results/'],
@@ -25,6 +42,47 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       // Fastify's plugins and hooks are async by contract, whether or not a given one awaits.
       '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    // The service's clients (the desktop app, the CLI, the bench and their suites) reach it over HTTP
+    // through api/, or embed it through server/index.ts; its internals are its own.
+    files: CLIENT_CODE,
+    rules: { 'no-restricted-imports': ['error', { patterns: [SERVER_INTERNALS] }] },
+  },
+  {
+    // api/ is what the service and all its clients share: it depends on none of them.
+    files: ['api/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/**', '**/main/**', '**/preload/**', '**/renderer/**', '**/cli/**'],
+              message: 'api/ is shared by the service and its clients; it imports none of them.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The CLI is a client of api/ like the desktop app, never a part of it.
+    files: ['cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            SERVER_INTERNALS,
+            {
+              group: ['**/main/**', '**/preload/**', '**/renderer/**'],
+              message: 'cli/ never imports the desktop app; share through api/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -51,6 +109,7 @@ export default tseslint.config(
               group: ['electron/*'],
               message: 'main/core never imports Electron; put it in an adapter (main/electron).',
             },
+            SERVER_INTERNALS,
           ],
         },
       ],

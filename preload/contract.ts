@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GrantView, RequestView, ResourceView, SeatPoolReportView } from '../server/http/schemas.js';
+import type { GrantView, RequestView, ResourceView, SeatPoolReportView } from '../api/schemas.js';
 import type { InvokeMethod } from './channels.js';
 
 /**

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashPassword } from '../../server/auth/passwords.js';
+import { hashPassword } from '../../server/index.js';
 
 export const BENCH_PASSWORD = 'bench-password';
 export const BENCH_USERS = Array.from(

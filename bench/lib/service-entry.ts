@@ -1,5 +1,4 @@
-import { createService } from '../../server/app.js';
-import { loadPolicyFile } from '../../server/config/load.js';
+import { createService, loadPolicyFile } from '../../server/index.js';
 import { serveDigest } from './state-digest.js';
 
 /**

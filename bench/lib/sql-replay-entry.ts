@@ -1,9 +1,11 @@
-import { createService } from '../../server/app.js';
-import { AuditChainer } from '../../server/audit/chainer.js';
-import { loadPolicyFile } from '../../server/config/load.js';
-import { openDatabase } from '../../server/db/database.js';
-import { NOTIFY_CHANNEL } from '../../server/events/types.js';
-import { systemClock } from '../../server/lib/clock.js';
+import {
+  createService,
+  AuditChainer,
+  loadPolicyFile,
+  openDatabase,
+  NOTIFY_CHANNEL,
+} from '../../server/index.js';
+import { systemClock } from '../../api/clock.js';
 import { BenchClient, closedLoop, requestAndFetch } from './http.js';
 import { BENCH_PASSWORD, BENCH_USERS } from './policy.js';
 import { outline, replayTape, tapeRecorder, type SqlTape } from './sql-tape.js';

@@ -1,5 +1,4 @@
-import { newId, type IdPrefix } from '../../server/lib/ids.js';
-import type { Database, Transaction } from '../../server/db/database.js';
+import { newId, type IdPrefix, type Database, type Transaction } from '../../server/index.js';
 
 /** One statement as the service sent it, and how many rows it answered. */
 interface TapedStatement {

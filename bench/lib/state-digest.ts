@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TimeboxService } from '../../server/app.js';
-import type { Database } from '../../server/db/database.js';
+import type { TimeboxService, Database } from '../../server/index.js';
 
 /** Every table the service writes: a refused request must leave each one exactly as it was. */
 const TABLES = [

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { hashPassword } from '../../server/auth/passwords.js';
+import { hashPassword } from '../../server/index.js';
 import { BenchClient } from '../lib/http.js';
 import { freshDatabase } from '../lib/postgres.js';
 import { startService } from '../lib/processes.js';

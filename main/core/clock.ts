@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../server/lib/clock.js';
+import { systemClock, type Clock } from '../../api/clock.js';
 
 export type { Clock };
 

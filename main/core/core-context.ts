@@ -1,7 +1,7 @@
 import type { GrantState } from '../../preload/contract.js';
-import type { ClockOffsetEstimator } from './clock-offset.js';
+import type { ClockOffsetEstimator } from '../../api/clock-offset.js';
 import type { DesktopClock } from './clock.js';
-import type { GrantClient } from './grant-client.js';
+import type { GrantClient } from '../../api/grant-client.js';
 import type { Keychain } from './keychain.js';
 import type { NoticeContext } from './notice-text.js';
 import type { Notice, Notifier } from './notifications.js';

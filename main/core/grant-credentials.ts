@@ -1,8 +1,9 @@
 import type { GrantState } from '../../preload/contract.js';
-import type { GrantView } from '../../server/http/schemas.js';
+import type { GrantView } from '../../api/schemas.js';
 import { messageOf, type CoreContext } from './core-context.js';
 import { DeadlineScheduler, type TrackedGrant } from './deadlines.js';
-import { ServiceError, UserError } from './errors.js';
+import { ServiceError } from '../../api/errors.js';
+import { UserError } from './errors.js';
 import { KeychainUnavailableError } from './keychain.js';
 import { newerGrant, upsert } from './merge.js';
 import * as text from './notice-text.js';

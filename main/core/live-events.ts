@@ -1,11 +1,11 @@
 import { createParser } from 'eventsource-parser';
 import type { ConnectionStatus } from '../../preload/contract.js';
-import { errorBody } from '../../server/http/schemas.js';
-import type { ClockOffsetEstimator } from './clock-offset.js';
+import { errorBody } from '../../api/schemas.js';
+import type { ClockOffsetEstimator } from '../../api/clock-offset.js';
 import type { DesktopClock } from './clock.js';
 import { parseJson } from './core-context.js';
-import { isSessionEnded, ServiceError } from './errors.js';
-import type { GrantClient } from './grant-client.js';
+import { isSessionEnded, ServiceError } from '../../api/errors.js';
+import type { GrantClient } from '../../api/grant-client.js';
 
 export interface LiveEventsOptions {
   readonly client: GrantClient;

@@ -1,4 +1,4 @@
-import type { RequestView } from '../../server/http/schemas.js';
+import type { RequestView } from '../../api/schemas.js';
 import type { CoreContext } from './core-context.js';
 import { ENDED_GRANTS_KEPT, type GrantCredentials } from './grant-credentials.js';
 import { LiveEvents } from './live-events.js';

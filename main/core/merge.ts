@@ -1,4 +1,4 @@
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 
 /**
  * How news about one object meets what we already know, whichever arrives first: a resync's lists and

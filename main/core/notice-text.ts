@@ -1,6 +1,6 @@
 import type { GrantState } from '../../preload/contract.js';
-import type { GrantView, RequestView, ResourceView } from '../../server/http/schemas.js';
-import { formatDuration } from '../../server/lib/duration.js';
+import type { GrantView, RequestView, ResourceView } from '../../api/schemas.js';
+import { formatDuration } from '../../api/duration.js';
 import type { Notice } from './notifications.js';
 import { timeLeft } from './tray-model.js';
 

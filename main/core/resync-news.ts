@@ -1,5 +1,5 @@
 import type { AppState } from '../../preload/contract.js';
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import * as text from './notice-text.js';
 import type { Notice } from './notifications.js';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { InvokeArgs, SignInOutcome, UserView } from '../../preload/contract.js';
-import { userView } from '../../server/http/schemas.js';
+import { userView } from '../../api/schemas.js';
 import { messageOf, parseJson, type CoreContext } from './core-context.js';
-import { ServiceError } from './errors.js';
+import { ServiceError } from '../../api/errors.js';
 import { SESSION_ACCOUNT } from './keychain.js';
 
 /** The session as the keychain keeps it between runs (never anywhere else). */

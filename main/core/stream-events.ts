@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { parseJson } from './core-context.js';
-import { grantView, requestView, type GrantView, type RequestView } from '../../server/http/schemas.js';
+import { grantView, requestView, type GrantView, type RequestView } from '../../api/schemas.js';
 
 /** The live stream's events the desktop acts on, each checked against the grant API's wire shapes. */
 export type StreamEvent =

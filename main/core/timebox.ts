@@ -1,4 +1,4 @@
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import type {
   AppState,
   ExtendOutcome,
@@ -9,11 +9,12 @@ import type {
   Settings,
   SignInOutcome,
 } from '../../preload/contract.js';
-import { ClockOffsetEstimator } from './clock-offset.js';
+import { ClockOffsetEstimator } from '../../api/clock-offset.js';
 import { ClockWatch } from './clock-watch.js';
 import type { CoreContext, CoreDeps } from './core-context.js';
-import { isSessionEnded, ServiceError, UserError } from './errors.js';
-import { GrantClient } from './grant-client.js';
+import { isSessionEnded, ServiceError } from '../../api/errors.js';
+import { UserError } from './errors.js';
+import { GrantClient } from '../../api/grant-client.js';
 import { GrantCredentials } from './grant-credentials.js';
 import { LiveSync } from './live-sync.js';
 import { NotificationPolicy } from './notifications.js';

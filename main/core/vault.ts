@@ -1,4 +1,4 @@
-import { credentialView, type GrantView } from '../../server/http/schemas.js';
+import { credentialView, type GrantView } from '../../api/schemas.js';
 import type { DesktopClock } from './clock.js';
 import { parseJson, type CoreLogger } from './core-context.js';
 import { GRANT_ACCOUNT_PREFIX, grantAccount, KeychainUnavailableError, type Keychain } from './keychain.js';

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { createService } from '../../server/app.js';
-import { demoPolicy } from '../../server/demo/demo.js';
+import { createService, demoPolicy } from '../../server/index.js';
 import type { CoreLogger, TimeboxCore } from '../core/timebox.js';
 
 /** The demo engineer the app signs in as when it runs the demo service itself. */

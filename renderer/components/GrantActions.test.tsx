@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { act, cleanup, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ResourceView } from '../../server/http/schemas.js';
+import type { ResourceView } from '../../api/schemas.js';
 import { appState, CATALOG, grant, NOW } from '../test-support/fixtures.js';
 import { renderConnected } from '../test-support/render.js';
 import { MyAccess } from '../views/access/MyAccess.js';

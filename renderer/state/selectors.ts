@@ -1,5 +1,5 @@
 import type { AppState, GrantState } from '../../preload/contract.js';
-import type { RequestView } from '../../server/http/schemas.js';
+import type { RequestView } from '../../api/schemas.js';
 import { isLive } from '../time/countdown.js';
 
 /** Grants that still give access, the nearest expiry first. */

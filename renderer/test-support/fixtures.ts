@@ -1,5 +1,5 @@
 import type { AppState, GrantState } from '../../preload/contract.js';
-import type { RequestView, ResourceView } from '../../server/http/schemas.js';
+import type { RequestView, ResourceView } from '../../api/schemas.js';
 
 /** Service time in the component tests: a Monday morning. */
 export const NOW = Date.parse('2030-01-07T09:00:00.000Z');

@@ -1,4 +1,4 @@
-import type { GrantView } from '../../server/http/schemas.js';
+import type { GrantView } from '../../api/schemas.js';
 import { timeLeft } from '../../main/core/tray-model.js';
 
 /** Below this much time left, countdowns show seconds and tick every second. */

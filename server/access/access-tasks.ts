@@ -2,7 +2,7 @@ import type { AccessOutcome, AccessProvisioner, IssuerRegistry } from '../creden
 import type { DueTask } from '../domain/due.js';
 import type { GrantRecord } from '../domain/records.js';
 import type { UnitOfWork, Work } from '../domain/work.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 import type { Metrics } from '../ops/metrics.js';
 
 /** Whether a grant's access outside the service must exist (while it is active) or be gone. */

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 import { CHAIN_BATCH, chainPending } from './log.js';
 
 export interface ChainerLogger {

@@ -1,6 +1,6 @@
 import type { Database, Sql } from '../db/database.js';
 import { Parameters } from '../db/parameters.js';
-import type { AuditEntryView } from '../http/schemas.js';
+import type { AuditEntryView } from '../../api/schemas.js';
 import { bodyAroundSeq, chainHash, GENESIS_HASH } from './chain.js';
 
 export interface AuditDraft {

@@ -1,4 +1,4 @@
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 import type { RateWindow } from '../policy/types.js';
 
 const MAX_TRACKED_KEYS = 10_000;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { TOTP } from 'otpauth';
 import type { Database } from '../db/database.js';
 import type { Work, UnitOfWork } from '../domain/work.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 import { ApiError } from '../lib/errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Policy, PolicyUser } from '../policy/types.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../lib/duration.js';
+import { parseDuration } from '../../api/duration.js';
 
 const slug = z
   .string()

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import type { GrantRecord } from '../domain/records.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 import type { CredentialIssuer } from './issuer.js';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.js';
 

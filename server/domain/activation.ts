@@ -1,5 +1,5 @@
 import type { Sql } from '../db/database.js';
-import type { RequestView } from '../http/schemas.js';
+import type { RequestView } from '../../api/schemas.js';
 import { conflict } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { extensionHeadroomSeconds, nextReminderAt } from '../policy/engine.js';

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import type { IssuerRegistry } from '../credentials/issuer.js';
-import type { extendBody, GrantView, grantListQuery, RequestView } from '../http/schemas.js';
-import type { Clock } from '../lib/clock.js';
+import type { extendBody, GrantView, grantListQuery, RequestView } from '../../api/schemas.js';
+import type { Clock } from '../../api/clock.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../lib/errors.js';
-import { formatDuration } from '../lib/duration.js';
+import { formatDuration } from '../../api/duration.js';
 import { extensionHeadroomSeconds, mayRequest } from '../policy/engine.js';
 import type { PolicyUser } from '../policy/types.js';
 import { endGrant, viewRequest } from './activation.js';

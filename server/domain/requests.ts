@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { violatesUnique, type Sql } from '../db/database.js';
-import type { createRequestBody, RequestView, requestListQuery } from '../http/schemas.js';
+import type { createRequestBody, RequestView, requestListQuery } from '../../api/schemas.js';
 import { badRequest, conflict, forbidden, notFound } from '../lib/errors.js';
 import { checkRequestInput, mayRequest } from '../policy/engine.js';
 import type { PolicyUser } from '../policy/types.js';

@@ -1,4 +1,4 @@
-import type { GrantView, RequestView, ResourceView } from '../http/schemas.js';
+import type { GrantView, RequestView, ResourceView } from '../../api/schemas.js';
 import { approvalSummary, mayRequest, membersOf } from '../policy/engine.js';
 import type { Policy, PolicyUser, Resource } from '../policy/types.js';
 import type { GrantRecord, RequestRecord } from './records.js';

@@ -2,7 +2,7 @@ import { recordAuditSql, type AuditDraft } from '../audit/log.js';
 import type { Database, Sql, Transaction } from '../db/database.js';
 import { Parameters } from '../db/parameters.js';
 import { encodeNotice, NOTIFY_CHANNEL, type EventType } from '../events/types.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 
 interface PendingEvent {
   readonly userIds: readonly string[];

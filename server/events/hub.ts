@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { CommitNotice } from './types.js';
 

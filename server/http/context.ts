@@ -7,7 +7,7 @@ import type { Grants } from '../domain/grants.js';
 import type { Requests } from '../domain/requests.js';
 import { checkIdempotencyKey } from '../domain/idempotency.js';
 import type { EventHub } from '../events/hub.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 import { ApiError, badRequest } from '../lib/errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Policy, PolicyUser } from '../policy/types.js';

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 
 const HOUR_MS = 3_600_000;
 

@@ -1,5 +1,5 @@
 import { badRequest } from '../lib/errors.js';
-import { formatDuration } from '../lib/duration.js';
+import { formatDuration } from '../../api/duration.js';
 import type { ApprovalStage, Approvers, Policy, PolicyUser, Role } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { DueTask } from '../domain/due.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../../api/clock.js';
 
 export interface SchedulerLogger {
   error(details: object, message: string): void;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchClient, requestAndFetch } from '../../bench/lib/http.js';
 import { BENCH_PASSWORD, BENCH_USERS, writeBenchPolicy } from '../../bench/lib/policy.js';
 import { replayTape, tapeRecorder, type SqlTape } from '../../bench/lib/sql-tape.js';
-import { loadPolicyFile } from '../../server/config/load.js';
+import { loadPolicyFile } from '../../server/index.js';
 import { DATABASES } from '../support/databases.js';
 import { startService, type RunningService } from '../support/service.js';
 

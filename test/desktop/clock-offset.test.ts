@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ClockOffsetEstimator } from '../../main/core/clock-offset.js';
-import { SERVICE_TIME_HEADER } from '../../server/lib/service-time.js';
+import { ClockOffsetEstimator } from '../../api/clock-offset.js';
+import { SERVICE_TIME_HEADER } from '../../api/service-time.js';
 
 const T0 = Date.parse('2030-01-07T09:00:00.000Z');
 

@@ -8,7 +8,7 @@ import {
   type Keychain,
 } from '../../main/core/keychain.js';
 import { trayModel } from '../../main/core/tray-model.js';
-import type { RequestView } from '../../server/http/schemas.js';
+import type { RequestView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { startDesktop } from '../support/desktop.js';
 import { keychainAvailable, missingKeychain, testKeychain } from '../support/keychain.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLOCK_CHECK_EVERY_MS } from '../../main/core/clock-watch.js';
 import { grantAccount, KeychainUnavailableError } from '../../main/core/keychain.js';
-import { grantView } from '../../server/http/schemas.js';
+import { grantView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { startDesktop } from '../support/desktop.js';
 import { keychainAvailable, missingKeychain, testKeychain } from '../support/keychain.js';

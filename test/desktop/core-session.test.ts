@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SESSION_ACCOUNT } from '../../main/core/keychain.js';
 import { trayModel } from '../../main/core/tray-model.js';
-import type { RequestView } from '../../server/http/schemas.js';
+import type { RequestView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';

@@ -1,7 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IssuerFactory } from '../../server/credentials/issuer.js';
-import { demoPolicy } from '../../server/demo/demo.js';
-import type { Policy } from '../../server/policy/types.js';
+import { demoPolicy, type IssuerFactory, type Policy } from '../../server/index.js';
 import { dispatch } from '../../main/core/ipc-handlers.js';
 import { grantAccount } from '../../main/core/keychain.js';
 import type { PsqlEnvironment, PsqlLauncher } from '../../main/core/psql.js';

@@ -1,5 +1,5 @@
 import type { AppState, GrantState } from '../../preload/contract.js';
-import type { RequestView, ResourceView } from '../../server/http/schemas.js';
+import type { RequestView, ResourceView } from '../../api/schemas.js';
 import { DEFAULT_SETTINGS } from '../../main/core/settings.js';
 
 /** Plain values of the contract's shapes, for the pure parts of the core. */

@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClockOffsetEstimator } from '../../main/core/clock-offset.js';
+import { ClockOffsetEstimator } from '../../api/clock-offset.js';
 import type { DesktopClock } from '../../main/core/clock.js';
-import { ServiceError } from '../../main/core/errors.js';
-import { GrantClient } from '../../main/core/grant-client.js';
-import { SERVICE_TIME_HEADER } from '../../server/lib/service-time.js';
+import { ServiceError } from '../../api/errors.js';
+import { GrantClient } from '../../api/grant-client.js';
+import { SERVICE_TIME_HEADER } from '../../api/service-time.js';
 import { grantState, requestView } from './fixtures.js';
 import { closedPort, json, localServer, recordingClock, type LocalServer } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createService } from '../../server/app.js';
+import { createService } from '../../server/index.js';
 import { grantAccount, SESSION_ACCOUNT } from '../../main/core/keychain.js';
 import type { Notice, NoticeKind } from '../../main/core/notifications.js';
 import type { StoredSettings } from '../../main/core/settings.js';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ClockOffsetEstimator } from '../../main/core/clock-offset.js';
-import { ServiceError } from '../../main/core/errors.js';
-import { GrantClient } from '../../main/core/grant-client.js';
-import { seatPoolReports, type GrantView, type RequestView } from '../../server/http/schemas.js';
+import { ClockOffsetEstimator } from '../../api/clock-offset.js';
+import { ServiceError } from '../../api/errors.js';
+import { GrantClient } from '../../api/grant-client.js';
+import { seatPoolReports, type GrantView, type RequestView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseStreamEvent } from '../../main/core/stream-events.js';
-import { grantView } from '../../server/http/schemas.js';
+import { grantView } from '../../api/schemas.js';
 import { grantState, requestView } from './fixtures.js';
 
 /** The wire shape of a grant: the state's extra fields (where its credential stands) stripped. */

@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import type { GrantState } from '../../preload/contract.js';
-import type { RequestView } from '../../server/http/schemas.js';
+import type { RequestView } from '../../api/schemas.js';
 import { readStoredSettings, type SettingsStore, type StoredSettings } from '../../main/core/settings.js';
 import { TimeboxCore } from '../../main/core/timebox.js';
 import { ManualClock } from '../support/manual-clock.js';

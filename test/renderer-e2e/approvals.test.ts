@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { captureView } from './support/look.js';
 import { pickRole, signIn } from './support/people.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { grantAccount } from '../../main/core/keychain.js';
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { demoWithAnalytics, standInPostgresIssuer } from '../desktop/database-logins.js';
 import { captureView } from './support/look.js';

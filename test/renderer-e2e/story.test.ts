@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GrantView } from '../../server/http/schemas.js';
+import type { GrantView } from '../../api/schemas.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { captureView } from './support/look.js';
 import { countdownOf, pickRole, signIn } from './support/people.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { TimeboxService } from '../../server/app.js';
 import type { z } from 'zod';
-import type { AuditEntryView, errorBody, GrantView, RequestView } from '../../server/http/schemas.js';
+import type { AuditEntryView, errorBody, GrantView, RequestView } from '../../api/schemas.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { FakeSeats } from '../support/fake-seats.js';
 import type { Api } from '../support/http.js';

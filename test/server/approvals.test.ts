@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database.js';
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import { createTestDatabase, DATABASES } from '../support/databases.js';
 import type { ApiResponse } from '../support/http.js';

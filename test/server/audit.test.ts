@@ -6,7 +6,7 @@ import { chainHash, GENESIS_HASH } from '../../server/audit/chain.js';
 import { CHAIN_DELAY_MS } from '../../server/audit/chainer.js';
 import { recordAudit, verifyAudit } from '../../server/audit/log.js';
 import { openDatabase, type Database } from '../../server/db/database.js';
-import type { AuditEntryView, RequestView } from '../../server/http/schemas.js';
+import type { AuditEntryView, RequestView } from '../../api/schemas.js';
 import { unchainedAuditEntries } from '../support/audit.js';
 import { createTestDatabase, DATABASES } from '../support/databases.js';
 import { startService, type RunningService } from '../support/service.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createService } from '../../server/app.js';
 import { hashPassword } from '../../server/auth/passwords.js';
 import { parsePolicy } from '../../server/config/load.js';
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import { createTestDatabase, DATABASES } from '../support/databases.js';
 import { Api, type ApiResponse } from '../support/http.js';

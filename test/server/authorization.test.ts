@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../server/auth/passwords.js';
 import { parsePolicy } from '../../server/config/load.js';
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import { DATABASES } from '../support/databases.js';
 import type { Api, ApiResponse } from '../support/http.js';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import type { Api, ApiResponse } from '../support/http.js';
 import { startService, type RunningService } from '../support/service.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../server/lib/duration.js';
+import { formatDuration, parseDuration } from '../../api/duration.js';
 
 describe('parseDuration', () => {
   it.each<[string | number, number]>([

@@ -1,6 +1,6 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { startService, type RunningService } from '../support/service.js';
 import { EventStream } from '../support/sse.js';

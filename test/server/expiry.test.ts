@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { GrantView, RequestView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView } from '../../api/schemas.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import type { Api } from '../support/http.js';
 import { ManualClock } from '../support/manual-clock.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { AuditEntryView, GrantView, RequestView } from '../../server/http/schemas.js';
+import type { AuditEntryView, GrantView, RequestView } from '../../api/schemas.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
 import { FakeSeats } from '../support/fake-seats.js';
 import { ManualClock } from '../support/manual-clock.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestView } from '../../server/http/schemas.js';
+import type { RequestView } from '../../api/schemas.js';
 import { Housekeeping, RETENTION } from '../../server/ops/housekeeping.js';
 import { DATABASES } from '../support/databases.js';
 import { startService, type RunningService } from '../support/service.js';

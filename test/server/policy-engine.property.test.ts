@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../server/lib/duration.js';
+import { formatDuration, parseDuration } from '../../api/duration.js';
 import { ApiError } from '../../server/lib/errors.js';
 import {
   applyDecision,

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresAccess } from '../../server/access/postgres-access.js';
 import type { GrantRecord } from '../../server/domain/records.js';
-import type { AuditEntryView, GrantView, RequestView } from '../../server/http/schemas.js';
+import type { AuditEntryView, GrantView, RequestView } from '../../api/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import {
   createTestDatabase,

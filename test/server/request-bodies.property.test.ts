@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { grantView, loginResponse, requestView, type GrantView } from '../../server/http/schemas.js';
+import { grantView, loginResponse, requestView, type GrantView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import type { ApiResponse } from '../support/http.js';
 import { startService, type RunningService } from '../support/service.js';

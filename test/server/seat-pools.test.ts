@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../server/auth/passwords.js';
 import { parsePolicy } from '../../server/config/load.js';
 import { peakConcurrency } from '../../server/domain/seat-pools.js';
-import type { GrantView, RequestView, SeatPoolReportView } from '../../server/http/schemas.js';
+import type { GrantView, RequestView, SeatPoolReportView } from '../../api/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import { createTestDatabase, DATABASES, postgresAvailable, type TestDatabase } from '../support/databases.js';
 import type { Api } from '../support/http.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../server/auth/passwords.js';
 import { parsePolicy } from '../../server/config/load.js';
 import { DEMO_POLICY_FILE } from '../../server/demo/demo.js';
-import type { RequestView } from '../../server/http/schemas.js';
+import type { RequestView } from '../../api/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { ManualClock } from '../support/manual-clock.js';

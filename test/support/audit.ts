@@ -1,4 +1,4 @@
-import type { Sql } from '../../server/db/database.js';
+import type { Sql } from '../../server/index.js';
 
 /** How many audit entries are recorded and not yet chained onto the log. */
 export async function unchainedAuditEntries(db: Sql): Promise<number> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../server/db/database.js';
+import { openDatabase, type Database } from '../../server/index.js';
 
 /**
  * The databases the server suites run on: PGlite always, PostgreSQL when TEST_DATABASE_URL names a server

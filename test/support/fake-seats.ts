@@ -3,8 +3,8 @@ import type {
   AccessProvisioner,
   AccessTarget,
   CredentialIssuer,
-} from '../../server/credentials/issuer.js';
-import type { GrantRecord } from '../../server/domain/records.js';
+  GrantRecord,
+} from '../../server/index.js';
 
 /** A seat in an outside tool, kept in memory; each call can be held back or made to fail. */
 export class FakeSeats implements CredentialIssuer, AccessProvisioner {

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { hashPassword } from '../../server/auth/passwords.js';
-import { parsePolicy } from '../../server/config/load.js';
-import type { Policy } from '../../server/policy/types.js';
+import { hashPassword, parsePolicy, type Policy } from '../../server/index.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 /**

@@ -1,7 +1,10 @@
-import { createService, type TimeboxService } from '../../server/app.js';
-import type { IssuerFactory } from '../../server/credentials/issuer.js';
-import { demoPolicy } from '../../server/demo/demo.js';
-import type { Policy } from '../../server/policy/types.js';
+import {
+  createService,
+  demoPolicy,
+  type TimeboxService,
+  type IssuerFactory,
+  type Policy,
+} from '../../server/index.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { Api } from './http.js';
 import { ManualClock } from './manual-clock.js';

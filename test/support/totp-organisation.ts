@@ -1,5 +1,5 @@
 import { Secret, TOTP } from 'otpauth';
-import type { Policy } from '../../server/policy/types.js';
+import type { Policy } from '../../server/index.js';
 import { demoOrganisation } from './service.js';
 
 /** An engineer with a second factor, beside the demo organisation's people. */

@@ -1,4 +1,4 @@
-import type { RequestView } from '../../../server/http/schemas.js';
+import type { RequestView } from '../../../api/schemas.js';
 import type { GrantState } from '../../../preload/contract.js';
 import { useApp, useLocalToday } from '../../state/hooks.js';
 import { resourceName, type HistoryEntry } from '../../state/selectors.js';

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { grantLabel } from '../../../main/core/tray-model.js';
 import type { GrantState } from '../../../preload/contract.js';
-import type { RequestView } from '../../../server/http/schemas.js';
+import type { RequestView } from '../../../api/schemas.js';
 import { relinquish } from '../../components/Actions.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { EmptyState } from '../../components/EmptyState.js';

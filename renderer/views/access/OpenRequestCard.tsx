@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { RequestView } from '../../../server/http/schemas.js';
+import type { RequestView } from '../../../api/schemas.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { useApp, useRuntime, useServiceNow } from '../../state/hooks.js';
 import { runCommand } from '../../state/runtime.js';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { RequestView } from '../../../server/http/schemas.js';
+import type { RequestView } from '../../../api/schemas.js';
 import { EmptyState } from '../../components/EmptyState.js';
 import { useApp, useRuntime, useServiceNow, useTimebox } from '../../state/hooks.js';
 import { runCommand } from '../../state/runtime.js';

@@ -1,5 +1,5 @@
 import { useId, useMemo, useRef, useState } from 'react';
-import type { RequestView } from '../../../server/http/schemas.js';
+import type { RequestView } from '../../../api/schemas.js';
 import { Dialog } from '../../components/Dialog.js';
 import { FormActions } from '../../components/FormActions.js';
 import { EmptyState } from '../../components/EmptyState.js';

@@ -1,5 +1,5 @@
 import { useId, useMemo, useState } from 'react';
-import type { ResourceView } from '../../../server/http/schemas.js';
+import type { ResourceView } from '../../../api/schemas.js';
 import type { RoleView } from './policy.js';
 
 export interface RoleChoice {

@@ -1,4 +1,4 @@
-import type { ResourceView } from '../../../server/http/schemas.js';
+import type { ResourceView } from '../../../api/schemas.js';
 import { formatDuration } from '../../time/format.js';
 
 /** One role of one resource, as the catalog describes it. */

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { allAuditEntries, listAudit, verifyAudit } from '../../audit/log.js';
 import type { Database } from '../../db/database.js';
-import type { AuditEntryView } from '../schemas.js';
+import type { AuditEntryView } from '../../../api/schemas.js';
 import { forbidden } from '../../lib/errors.js';
 import { actorOf, type RouteContext } from '../context.js';
 import {
@@ -14,7 +14,7 @@ import {
   auditVerifyView,
   errorBody,
   listOf,
-} from '../schemas.js';
+} from '../../../api/schemas.js';
 
 const CSV_COLUMNS = [
   'seq',

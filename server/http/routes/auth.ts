@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf, noStore, sessionOf, userView, type RouteContext } from '../context.js';
-import { errorBody, loginBody, loginResponse, userView as userSchema } from '../schemas.js';
+import { errorBody, loginBody, loginResponse, userView as userSchema } from '../../../api/schemas.js';
 
 export const loginRoute =
   (context: RouteContext): FastifyPluginAsyncZod =>

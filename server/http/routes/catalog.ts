@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { seatUsage } from '../../domain/store.js';
 import { toResourceView } from '../../domain/views.js';
 import { actorOf, type RouteContext } from '../context.js';
-import { errorBody, listOf, resourceView } from '../schemas.js';
+import { errorBody, listOf, resourceView } from '../../../api/schemas.js';
 
 export const catalogRoutes =
   (context: RouteContext): FastifyPluginAsyncZod =>

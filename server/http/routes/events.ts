@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest } from '../../lib/errors.js';
-import { SERVICE_TIME_HEADER } from '../../lib/service-time.js';
+import { SERVICE_TIME_HEADER } from '../../../api/service-time.js';
 import { actorOf, type RouteContext } from '../context.js';
-import { errorBody, eventStreamHeaders } from '../schemas.js';
+import { errorBody, eventStreamHeaders } from '../../../api/schemas.js';
 
 function lastEventIdOf(header: string | string[] | undefined): number | null {
   if (header === undefined) return null;

@@ -11,7 +11,7 @@ import {
   requestView,
   revokeBody,
   idempotencyHeaders,
-} from '../schemas.js';
+} from '../../../api/schemas.js';
 
 const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody } as const;
 

@@ -3,9 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createService, type TimeboxService } from '../../../server/app.js';
-import type { IssuerFactory } from '../../../server/credentials/issuer.js';
-import type { Policy } from '../../../server/policy/types.js';
+import {
+  createService,
+  type TimeboxService,
+  type IssuerFactory,
+  type Policy,
+} from '../../../server/index.js';
 import type { StoredSettings } from '../../../main/core/settings.js';
 import { startDesktop, type TestDesktop } from '../../support/desktop.js';
 import { Api } from '../../support/http.js';

@@ -1,4 +1,4 @@
-import { SERVICE_TIME_HEADER } from '../../server/lib/service-time.js';
+import { SERVICE_TIME_HEADER } from './service-time.js';
 
 /**
  * Estimates the service's clock relative to ours from its answers' headers. Each answer only bounds the

@@ -10,10 +10,11 @@ import {
   type GrantView,
   type RequestView,
   type ResourceView,
-} from '../../server/http/schemas.js';
-import type { SeatPoolUtilization, UserView } from '../../preload/contract.js';
+  type SeatPoolReportsView,
+  type UserView,
+} from './schemas.js';
 import type { ClockOffsetEstimator } from './clock-offset.js';
-import type { DesktopClock } from './clock.js';
+import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 
 export interface GrantClientOptions {
@@ -21,7 +22,7 @@ export interface GrantClientOptions {
   readonly baseUrl: () => string | null;
   readonly token: () => string | null;
   readonly fetch: typeof fetch;
-  readonly clock: DesktopClock;
+  readonly clock: Clock;
   readonly offset: ClockOffsetEstimator;
   readonly retry?: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   readonly random?: () => number;
@@ -173,7 +174,7 @@ export class GrantClient {
   }
 
   /** How each seat pool was used between `from` and `to` (ISO times); administrators only. */
-  seatPoolUtilization(from: string, to: string): Promise<SeatPoolUtilization> {
+  seatPoolUtilization(from: string, to: string): Promise<SeatPoolReportsView> {
     const query = new URLSearchParams({ from, to });
     return this.get(`/v1/seat-pools/utilization?${query.toString()}`, seatPoolReports);
   }

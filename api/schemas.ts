@@ -290,6 +290,8 @@ export const seatPoolReports = z.object({
 });
 
 export type SeatPoolReportView = z.output<typeof seatPoolReport>;
+export type SeatPoolReportsView = z.output<typeof seatPoolReports>;
+export type UserView = z.output<typeof userView>;
 export type RequestView = z.output<typeof requestView>;
 export type GrantView = z.output<typeof grantView>;
 export type ResourceView = z.output<typeof resourceView>;
