@@ -66,6 +66,11 @@ export interface ServiceOptions {
    * the signed token). A plugin that creates access outside the service implements `access` too.
    */
   readonly issuers?: ReadonlyMap<string, IssuerFactory>;
+  /**
+   * The process's own series in /metrics (memory, heap, CPU, event-loop lag, GC; default true). Off for a
+   * service nobody scrapes: their event-loop monitor wakes the process 100 times a second.
+   */
+  readonly processMetrics?: boolean;
 }
 
 export interface TimeboxService {
@@ -130,7 +135,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     throw error;
   }
 
-  const metrics = new Metrics(db);
+  const metrics = new Metrics(db, options.processMetrics ?? true);
   const uow = new UnitOfWork(db, clock);
   const auditChainer = new AuditChainer(db, clock, app.log);
   uow.onAudited(() => {

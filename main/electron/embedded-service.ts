@@ -30,6 +30,8 @@ export async function startEmbeddedService(options: {
     databaseUrl: null,
     dataDir: join(options.userDataDir, 'demo-service'),
     logger: { level: 'warn' },
+    // Nobody scrapes the tray app's /metrics, and the process series would wake the app every 10 ms.
+    processMetrics: false,
   });
   const url = await service.listen(0, '127.0.0.1');
   return { url, close: () => service.close() };

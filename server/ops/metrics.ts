@@ -1,5 +1,22 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Sql } from '../db/database.js';
+
+/**
+ * The process's own series from prom-client's default metrics: CPU, resident memory, heap and its spaces,
+ * file descriptors, handles, event-loop lag and GC time. They describe the process, not one service, and
+ * their event-loop monitor and GC observer cannot be stopped once started: they are collected once per
+ * process, however many services it runs (a test file starts dozens), and every service's registry shows
+ * the same ones.
+ */
+let processSeries: Registry | null = null;
+
+function processRegistry(): Registry {
+  if (!processSeries) {
+    processSeries = new Registry();
+    collectDefaultMetrics({ register: processSeries });
+  }
+  return processSeries;
+}
 
 /** The service's Prometheus metrics, in a registry of its own so several instances can share a process. */
 export class Metrics {
@@ -61,7 +78,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(sql: Sql) {
+  /**
+   * `withProcessSeries` adds the process's own series (see processRegistry). Their event-loop monitor wakes
+   * the process every 10 ms, which a service nobody scrapes (the tray app's embedded one) should not pay.
+   */
+  constructor(sql: Sql, withProcessSeries: boolean) {
+    if (withProcessSeries) {
+      const shared = processRegistry();
+      for (const { name } of shared.getMetricsAsArray()) {
+        const metric = shared.getSingleMetric(name);
+        if (metric) this.registry.registerMetric(metric);
+      }
+    }
     new Gauge({
       name: 'timebox_access_backlog',
       help: 'Access operations waiting to be carried out, and how many of those are failing (retrying).',

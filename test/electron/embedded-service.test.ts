@@ -50,6 +50,12 @@ describe('the embedded demo service', () => {
     );
   });
 
+  it("keeps the process's series out of its /metrics: nobody scrapes it, and their monitor would wake the app", async () => {
+    const exposition = await (await fetch(`${service.url}/metrics`)).text();
+    expect(exposition).toMatch(/^# TYPE timebox_active_grants gauge$/m);
+    expect(exposition).not.toMatch(/^# TYPE (process|nodejs)_/m);
+  });
+
   it('does not sign in again over a session that is there', async () => {
     const signIn = vi.spyOn(core, 'signIn');
     await signInAsDemoEngineer(core, 'demo', recordingLog());

@@ -38,6 +38,8 @@ export interface StartOptions {
   readonly heartbeatMs?: number;
   /** Credential issuers by resource kind, beside the built-in ones (plugins, stand-ins). */
   readonly issuers?: ReadonlyMap<string, IssuerFactory>;
+  /** The process's own series in /metrics (the service's default: on). */
+  readonly processMetrics?: boolean;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     logger: false,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     ...(options.issuers ? { issuers: options.issuers } : {}),
+    ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
   });
   const url = await service.listen(0, '127.0.0.1');
   // What start-up set going in the background (reconciling access outside the service) is done.
