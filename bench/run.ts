@@ -11,6 +11,7 @@ import { desktopScaleScenario } from './scenarios/desktop-scale.js';
 import { crashScenario } from './scenarios/crash.js';
 import { hostileScenario } from './scenarios/hostile.js';
 import { postgresAccessScenario } from './scenarios/postgres-access.js';
+import { memoryScenario } from './scenarios/memory.js';
 
 /**
  * `npm run bench` (quick) or `npm run bench -- --full`: runs each scenario over loopback on this machine,
@@ -25,6 +26,7 @@ const SCENARIOS = [
   ['desktop at scale', desktopScaleScenario],
   ['hostile input', hostileScenario],
   ['postgres access', postgresAccessScenario],
+  ['memory and start-up', memoryScenario],
 ] as const;
 
 const { values } = parseArgs({

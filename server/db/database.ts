@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { PGlite, protocol } from '@electric-sql/pglite';
+import { protocol } from '@electric-sql/pglite';
 import pg from 'pg';
+import { startPglite } from './pglite-engine.js';
 import { PgliteStatements } from './pglite-statements.js';
 import { isStalePlan, MAX_PREPARED_STATEMENTS } from './prepared.js';
 
@@ -77,8 +77,7 @@ const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']); // serialization_failur
 const MAX_TRANSACTION_ATTEMPTS = 4;
 
 async function openPglite(dataDir: string | null): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir ?? undefined);
+  const db = await startPglite(dataDir);
   const statements = new PgliteStatements(db);
   // A script in the simple query protocol, for use while this caller holds PGlite's transaction lock.
   const simpleQuery = async (script: string, syncToFs: boolean) => {
