@@ -20,6 +20,7 @@ export class ServiceError extends Error {
 export const SESSION_ENDED_CODES = new Set([
   'token_expired',
   'token_revoked',
+  'token_idle',
   'invalid_token',
   'missing_token',
 ]);

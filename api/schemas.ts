@@ -221,6 +221,27 @@ export const eventStreamHeaders = z.looseObject({
 export const listOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), next: z.string().nullable() });
 
+export const sessionView = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    current: z.boolean().describe('the session this call was made with'),
+    device: z.string().describe("the client's User-Agent when it signed in"),
+    address: z.string().describe("the client's address at its last recorded use"),
+    createdAt: isoTime,
+    lastUsedAt: isoTime.describe('recorded at most once a minute; an open event stream counts as use'),
+    expiresAt: isoTime.describe('when it ends by itself (tokenTtl)'),
+    idleExpiresAt: isoTime.describe('when it ends if it is not used before (idleTimeout)'),
+  })
+  .meta({ id: 'UserSession' });
+
+export const sessionListQuery = z.strictObject({
+  scope: z.enum(['mine', 'all']).default('mine'),
+  userId: id.optional().describe("administrators: one person's sessions"),
+  limit: limit(200, 50),
+  cursor: shortText(200).optional(),
+});
+
 export const credentialView = z
   .object({
     grantId: z.string(),
@@ -296,3 +317,4 @@ export type RequestView = z.output<typeof requestView>;
 export type GrantView = z.output<typeof grantView>;
 export type ResourceView = z.output<typeof resourceView>;
 export type AuditEntryView = z.output<typeof auditEntryView>;
+export type SessionView = z.output<typeof sessionView>;

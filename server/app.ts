@@ -10,6 +10,8 @@ import {
 } from 'fastify-type-provider-zod';
 import type { DestinationStream, LoggerOptions } from 'pino';
 import { Sessions } from './auth/sessions.js';
+import { SignIn } from './auth/sign-in.js';
+import { PASSWORD_COST, type ScryptCost } from './auth/passwords.js';
 import { AccessTasks } from './access/access-tasks.js';
 import { PostgresAccess } from './access/postgres-access.js';
 import { AuditChainer } from './audit/chainer.js';
@@ -71,6 +73,11 @@ export interface ServiceOptions {
    * service nobody scrapes: their event-loop monitor wakes the process 100 times a second.
    */
   readonly processMetrics?: boolean;
+  /**
+   * The scrypt cost of the password hashes the service writes, and below which a hash is upgraded at
+   * sign-in: OWASP's N = 2^17 unless a test suite lowers it to keep its many sign-ins fast.
+   */
+  readonly passwordCost?: ScryptCost;
 }
 
 export interface TimeboxService {
@@ -153,7 +160,8 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   );
   const access = new AccessTasks(uow, issuers, metrics, clock, app.log);
   const domain: Domain = { policy, db, uow, metrics, access };
-  const hub = new EventHub(db, clock, options.heartbeatMs ?? 15_000, metrics);
+  const sessions = new Sessions(policy, db, uow, clock);
+  const hub = new EventHub(db, clock, options.heartbeatMs ?? 15_000, metrics, sessions);
   const scheduler = new Scheduler(
     clock,
     [...dueTasks(domain), access.dueTask()],
@@ -182,13 +190,18 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   // Whatever fell due while the service was down is handled first: before the first client is served, and
   // before the HTTP routes are built, which takes a fifth of a second on a small machine after a crash.
   await scheduler.start();
+  // Offboarding: whoever the policy no longer names is signed out, on every instance.
+  const offboarded = await sessions.endSessionsOfRemovedUsers();
+  if (offboarded > 0)
+    app.log.info({ sessions: offboarded }, 'ended the sessions of people no longer in the policy');
 
   const context: RouteContext = {
     policy,
     db,
     clock,
     metrics,
-    sessions: new Sessions(policy, db, uow, clock, metrics),
+    sessions,
+    signIn: new SignIn(policy, db, uow, clock, metrics, sessions, options.passwordCost ?? PASSWORD_COST),
     requests: new Requests(domain),
     grants: new Grants(domain, issuers, clock),
     hub,
@@ -235,7 +248,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   await app.register(async (authenticated) => {
     // onRequest runs before the body is read: an unauthenticated caller never gets its body parsed.
     authenticated.addHook('onRequest', async (request) => {
-      request.session = await context.sessions.authenticate(request.headers.authorization);
+      request.session = await context.sessions.authenticate(request.headers.authorization, request.ip);
     });
     await authenticated.register(sessionRoutes(context));
     await authenticated.register(catalogRoutes(context));

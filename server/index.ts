@@ -6,7 +6,7 @@
 
 // Running the service.
 export { createService, VERSION, type ServiceOptions, type TimeboxService } from './app.js';
-export { hashPassword } from './auth/passwords.js';
+export { hashPassword, type ScryptCost } from './auth/passwords.js';
 
 // The policy it runs.
 export { loadPolicyFile, parsePolicy, PolicyError, type PolicySource } from './config/load.js';

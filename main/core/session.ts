@@ -36,6 +36,8 @@ function endedMessage(code: string | null): string {
       return `You were signed out of Timebox elsewhere (this session was ended from another place, or by an administrator). ${KEEP_CREDENTIALS}`;
     case 'token_expired':
       return `Your Timebox session has expired. ${KEEP_CREDENTIALS}`;
+    case 'token_idle':
+      return `You were signed out of Timebox after a long time without using it. ${KEEP_CREDENTIALS}`;
     default:
       return `Your session has ended (it expired or was signed out). ${KEEP_CREDENTIALS}`;
   }

@@ -7,7 +7,7 @@ export interface AuditDraft {
   /** null for the service itself (expiry, lapses, escalations). */
   readonly actorId: string | null;
   readonly action: string;
-  readonly subjectType: 'request' | 'grant' | 'session' | 'resource';
+  readonly subjectType: 'request' | 'grant' | 'session' | 'resource' | 'user';
   readonly subjectId: string;
   readonly data: Readonly<Record<string, unknown>>;
 }

@@ -1,112 +1,102 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { TOTP } from 'otpauth';
+import type { z } from 'zod';
 import type { Database } from '../db/database.js';
+import type { SessionRecord } from '../domain/records.js';
+import { listPage } from '../domain/store.js';
 import type { Work, UnitOfWork } from '../domain/work.js';
+import type { LiveSessions } from '../events/hub.js';
 import type { Clock } from '../../api/clock.js';
-import { ApiError } from '../lib/errors.js';
-import type { Metrics } from '../ops/metrics.js';
+import { formatDuration } from '../../api/duration.js';
+import type { sessionListQuery, SessionView } from '../../api/schemas.js';
+import { ApiError, forbidden } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
 import type { Policy, PolicyUser } from '../policy/types.js';
-import { LoginLimiter } from './login-limiter.js';
-import { hashPassword, verifyPassword } from './passwords.js';
 
 export interface Session {
   readonly user: PolicyUser;
+  /** The session's public id (`ses_…`): lists and ends name it; the token never leaves the client. */
+  readonly id: string;
   readonly tokenHash: string;
+  /** When it ends by itself (tokenTtl), ms. */
+  readonly expiresAt: number;
 }
 
-export interface LoginResult {
-  readonly token: string;
-  readonly expiresAt: string;
-  readonly user: PolicyUser;
+/** Where a session was started from, for the person's list of their sessions. */
+export interface SessionOrigin {
+  /** The client's User-Agent, shortened. */
+  readonly device: string;
+  readonly address: string;
 }
+
+/** Why a session ended before its time, as the audit log and `token_revoked` tell it. */
+export type SessionEndReason = 'signed_out' | 'ended_by_owner' | 'ended_by_admin' | 'offboarded';
 
 const TOKEN_PREFIX = 'tbx_';
-const TOTP_PERIOD_SECONDS = 30;
+const MAX_DEVICE_LENGTH = 200;
+/**
+ * A session's last use is written at most once a minute (per session, on any instance), so the calls of
+ * a busy client cost no extra write; the idle timeout therefore counts from up to a minute early.
+ */
+export const SESSION_USE_GRANULARITY_MS = 60_000;
 
-const unauthorized = (code: string, message: string): ApiError =>
+export const unauthorized = (code: string, message: string): ApiError =>
   new ApiError(401, code, message, undefined, { 'www-authenticate': `Bearer error="invalid_token"` });
 
-function hashToken(token: string): string {
+export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/**
- * Local accounts from the policy. Tokens are random, stored only as hashes, expire after the policy's
- * tokenTtl and die at logout. Failed sign-ins are limited per account and per address.
- */
-export class Sessions {
-  private readonly perAccount: LoginLimiter;
-  private readonly perAddress: LoginLimiter;
-  // Compared against when the username is unknown, so the answer takes as long as for a known one.
-  private readonly decoyHash: Promise<string>;
+const sessionNotFound = (id: string): ApiError =>
+  new ApiError(404, 'session_not_found', `No live session with id "${id}" exists, or you may not see it.`);
 
+/**
+ * Signed-in sessions. Tokens are random, stored only as hashes, and stop working at logout, when their
+ * owner or an administrator ends them, after `tokenTtl`, or after `idleTimeout` without use. An event
+ * stream belongs to its session: when the session ends, the commit's NOTIFY ends its streams on every
+ * instance.
+ */
+export class Sessions implements LiveSessions {
   constructor(
     private readonly policy: Policy,
     private readonly db: Database,
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
-    private readonly metrics: Metrics,
-  ) {
-    this.perAccount = new LoginLimiter(clock, policy.service.loginLimits.perAccount);
-    this.perAddress = new LoginLimiter(clock, policy.service.loginLimits.perAddress);
-    this.decoyHash = hashPassword(randomBytes(16).toString('hex'));
-  }
+  ) {}
 
-  async login(
-    username: string,
-    password: string,
-    otp: string | undefined,
-    address: string,
-  ): Promise<LoginResult> {
-    const accountKey = username.toLowerCase();
-    const waitMs = Math.max(this.perAccount.retryAfterMs(accountKey), this.perAddress.retryAfterMs(address));
-    if (waitMs > 0) {
-      this.metrics.loginFailures.inc({ reason: 'rate_limited' });
-      const seconds = Math.ceil(waitMs / 1000);
-      throw new ApiError(
-        429,
-        'too_many_attempts',
-        `Too many failed sign-ins; try again in ${seconds} seconds.`,
-        { retryAfterSeconds: seconds },
-        {
-          'retry-after': String(seconds),
-        },
-      );
-    }
-    const user = this.policy.users.get(username);
-    const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await this.decoyHash));
-    if (!user || !passwordOk) {
-      this.fail(accountKey, address, 'invalid_credentials');
-      throw new ApiError(401, 'invalid_credentials', 'The username or password is wrong.');
-    }
-    if (user.totpSecret !== null) {
-      if (otp === undefined) {
-        throw new ApiError(401, 'otp_required', 'Enter the 6-digit code from your authenticator app.');
-      }
-      if (!(await this.acceptOtp(user, user.totpSecret, otp))) {
-        this.fail(accountKey, address, 'invalid_otp');
-        throw new ApiError(
-          401,
-          'invalid_otp',
-          'That code is wrong or was already used; enter the next code from your authenticator app.',
-        );
-      }
-    }
-    this.perAccount.reset(accountKey);
+  /** A new session for `user`, written in the sign-in's transaction. */
+  async start(
+    work: Work,
+    user: PolicyUser,
+    origin: SessionOrigin,
+  ): Promise<{ token: string; id: string; expiresAt: Date }> {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const expiresAt = new Date(this.clock.now() + this.policy.service.tokenTtlSeconds * 1000);
-    await this.uow.run(async (work) => {
-      await work.sql.query(
-        'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
-        [hashToken(token), user.id, new Date(work.now), expiresAt],
-      );
-      this.auditSession(work, user.id, 'session.started', { expiresAt: expiresAt.toISOString() });
+    const id = newId('ses');
+    const expiresAt = new Date(work.now + this.policy.service.tokenTtlSeconds * 1000);
+    await work.sql.query(
+      `INSERT INTO sessions (token_hash, id, user_id, created_at, expires_at, last_used_at, device, address)
+       VALUES ($1, $2, $3, $4, $5, $4, $6, $7)`,
+      [
+        hashToken(token),
+        id,
+        user.id,
+        new Date(work.now),
+        expiresAt,
+        origin.device.slice(0, MAX_DEVICE_LENGTH),
+        origin.address,
+      ],
+    );
+    auditSession(work, user.id, user.id, 'session.started', {
+      sessionId: id,
+      expiresAt: expiresAt.toISOString(),
     });
-    return { token, expiresAt: expiresAt.toISOString(), user };
+    return { token, id, expiresAt };
   }
 
-  /** The signed-in user behind an `Authorization: Bearer` header, or a 401 that says what to do. */
-  async authenticate(authorization: string | undefined): Promise<Session> {
+  /**
+   * The signed-in user behind an `Authorization: Bearer` header, or a 401 that says what to do. Every call
+   * counts as use of the session (written at most once a minute).
+   */
+  async authenticate(authorization: string | undefined, address: string): Promise<Session> {
     // The scheme is case-insensitive (RFC 9110); a Bearer value we could not have issued is invalid.
     const [scheme, credentials, ...rest] = (authorization ?? '').trim().split(/\s+/);
     if (scheme?.toLowerCase() !== 'bearer' || credentials === undefined) {
@@ -116,54 +106,157 @@ export class Sessions {
       throw unauthorized('invalid_token', 'This token is not valid; sign in again.');
     }
     const tokenHash = hashToken(credentials);
-    const [session] = await this.db.query<{ user_id: string; expires_at: Date; revoked_at: Date | null }>(
-      'SELECT user_id, expires_at, revoked_at FROM sessions WHERE token_hash = $1',
+    const [session] = await this.db.query<SessionRecord>(
+      'SELECT id, user_id, expires_at, revoked_at, last_used_at FROM sessions WHERE token_hash = $1',
       [tokenHash],
     );
     if (!session) throw unauthorized('invalid_token', 'This token is not valid; sign in again.');
     if (session.revoked_at)
-      throw unauthorized('token_revoked', 'This session was signed out; sign in again.');
-    if (session.expires_at.getTime() <= this.clock.now())
+      throw unauthorized('token_revoked', 'This session was signed out or ended; sign in again.');
+    const now = this.clock.now();
+    if (session.expires_at.getTime() <= now)
       throw unauthorized('token_expired', 'Your session has expired; sign in again.');
+    const idleMs = this.policy.service.idleTimeoutSeconds * 1000;
+    if (session.last_used_at.getTime() + idleMs <= now) {
+      throw unauthorized(
+        'token_idle',
+        `You were signed out after ${formatDuration(idleMs / 1000)} without using Timebox; sign in again.`,
+      );
+    }
     const user = this.policy.users.get(session.user_id);
     if (!user) throw unauthorized('invalid_token', 'This account no longer exists.');
-    return { user, tokenHash };
+    if (now - session.last_used_at.getTime() >= SESSION_USE_GRANULARITY_MS) {
+      await this.db.query(
+        'UPDATE sessions SET last_used_at = $2, address = $3 WHERE token_hash = $1 AND revoked_at IS NULL',
+        [tokenHash, new Date(now), address],
+      );
+    }
+    return { user, id: session.id, tokenHash, expiresAt: session.expires_at.getTime() };
   }
 
   async logout(session: Session): Promise<void> {
     await this.uow.run(async (work) => {
-      await work.sql.query(
-        'UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL',
-        [session.tokenHash, new Date(work.now)],
-      );
-      this.auditSession(work, session.user.id, 'session.ended', {});
+      await this.endWhere(work, 'token_hash = $1', [session.tokenHash], {
+        actorId: session.user.id,
+        reason: 'signed_out',
+      });
     });
   }
 
-  private fail(accountKey: string, address: string, reason: string): void {
-    this.perAccount.recordFailure(accountKey);
-    this.perAddress.recordFailure(address);
-    this.metrics.loginFailures.inc({ reason });
+  /** The live sessions of the caller, or (admins) of everyone or one person, most recent first. */
+  async list(
+    actor: Session,
+    query: z.output<typeof sessionListQuery>,
+  ): Promise<{ items: SessionView[]; next: string | null }> {
+    if ((query.scope === 'all' || query.userId !== undefined) && !actor.user.isAdmin)
+      throw forbidden('admin_only', "Only administrators may list other people's sessions.");
+    const now = new Date(this.clock.now());
+    const idleSince = new Date(now.getTime() - this.policy.service.idleTimeoutSeconds * 1000);
+    const owner = query.userId ?? (query.scope === 'mine' ? actor.user.id : undefined);
+    const { items, next } = await listPage(this.db, 'sessions', query, (param) => [
+      'revoked_at IS NULL',
+      `expires_at > ${param(now)}`,
+      `last_used_at > ${param(idleSince)}`,
+      ...(owner === undefined ? [] : [`user_id = ${param(owner)}`]),
+    ]);
+    return { items: items.map((row) => this.view(row, actor.id)), next };
   }
 
-  /** A code is accepted once: the step it belongs to must be later than the last one used. */
-  private async acceptOtp(user: PolicyUser, secret: string, otp: string): Promise<boolean> {
-    const now = this.clock.now();
-    const totp = new TOTP({ secret, period: TOTP_PERIOD_SECONDS, digits: 6, algorithm: 'SHA1' });
-    const delta = totp.validate({ token: otp, timestamp: now, window: 1 });
-    if (delta === null) return false;
-    const step = Math.floor(now / 1000 / TOTP_PERIOD_SECONDS) + delta;
-    const claimed = await this.db.query(
-      `INSERT INTO totp_steps (user_id, last_step) VALUES ($1, $2)
-       ON CONFLICT (user_id) DO UPDATE SET last_step = excluded.last_step WHERE totp_steps.last_step < excluded.last_step
-       RETURNING last_step`,
-      [user.id, step],
+  /**
+   * Ends a live session: the caller's own (any of them), or anyone's for an administrator. Its token stops
+   * working and its event streams end on every instance. Someone else's session is not found (404).
+   */
+  async end(actor: Session, sessionId: string): Promise<void> {
+    await this.uow.run(async (work) => {
+      const [target] = await work.sql.query<{ user_id: string }>(
+        `SELECT user_id FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2 FOR UPDATE`,
+        [sessionId, new Date(work.now)],
+      );
+      if (!target || (target.user_id !== actor.user.id && !actor.user.isAdmin))
+        throw sessionNotFound(sessionId);
+      await this.endWhere(work, 'id = $1', [sessionId], {
+        actorId: actor.user.id,
+        reason: target.user_id === actor.user.id ? 'ended_by_owner' : 'ended_by_admin',
+      });
+    });
+  }
+
+  /**
+   * At start: the sessions of people no longer in the policy end (offboarding), with their streams on
+   * instances still running an older policy. Answers how many ended.
+   */
+  async endSessionsOfRemovedUsers(): Promise<number> {
+    return this.uow.run(async (work) => {
+      const ended = await this.endWhere(
+        work,
+        'NOT (user_id = ANY($1::text[]))',
+        [[...this.policy.users.keys()]],
+        { actorId: null, reason: 'offboarded' },
+      );
+      return ended.length;
+    });
+  }
+
+  async keepAlive(sessionIds: readonly string[]): Promise<ReadonlySet<string>> {
+    const now = new Date(this.clock.now());
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE sessions SET last_used_at = $2
+        WHERE id = ANY($1::text[]) AND revoked_at IS NULL AND expires_at > $2 RETURNING id`,
+      [sessionIds, now],
     );
-    return claimed.length === 1;
+    return new Set(rows.map((row) => row.id));
   }
 
-  private auditSession(work: Work, userId: string, action: string, data: Record<string, unknown>): void {
-    // The subject is the user, never the token: the log must not hold anything that signs in.
-    work.audit({ actorId: userId, action, subjectType: 'session', subjectId: userId, data });
+  /** Ends the live sessions `condition` selects (its parameters from $1), each audited, and their streams. */
+  private async endWhere(
+    work: Work,
+    condition: string,
+    params: readonly unknown[],
+    by: { readonly actorId: string | null; readonly reason: SessionEndReason },
+  ): Promise<{ id: string; user_id: string }[]> {
+    const at = `$${params.length + 1}`;
+    const ended = await work.sql.query<{ id: string; user_id: string }>(
+      `UPDATE sessions SET revoked_at = ${at}, end_reason = $${params.length + 2}, ended_by = $${params.length + 3}
+        WHERE ${condition} AND revoked_at IS NULL AND expires_at > ${at} RETURNING id, user_id`,
+      [...params, new Date(work.now), by.reason, by.actorId],
+    );
+    work.sessionsEnded(ended.map((session) => session.id));
+    for (const session of ended) {
+      auditSession(work, by.actorId, session.user_id, 'session.ended', {
+        sessionId: session.id,
+        reason: by.reason,
+      });
+    }
+    return ended;
   }
+
+  private view(row: SessionRecord, currentId: string): SessionView {
+    return {
+      id: row.id,
+      userId: row.user_id,
+      current: row.id === currentId,
+      device: row.device,
+      address: row.address,
+      createdAt: row.created_at.toISOString(),
+      lastUsedAt: row.last_used_at.toISOString(),
+      expiresAt: row.expires_at.toISOString(),
+      idleExpiresAt: new Date(
+        Math.min(
+          row.expires_at.getTime(),
+          row.last_used_at.getTime() + this.policy.service.idleTimeoutSeconds * 1000,
+        ),
+      ).toISOString(),
+    };
+  }
+}
+
+function auditSession(
+  work: Work,
+  actorId: string | null,
+  userId: string,
+  action: string,
+  data: Record<string, unknown>,
+): void {
+  // The subject is the user, never the token: the log must not hold anything that signs in.
+  work.audit({ actorId, action, subjectType: 'session', subjectId: userId, data });
 }

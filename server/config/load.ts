@@ -213,8 +213,15 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
   };
 
   const secrets: PolicySecrets = { totp: new Map(), postgresAdmin: new Map() };
+  const adminsNeedTotp = field(field(input, 'service'), 'requireTotpForAdmins') === true;
   for (const [name, user] of users) {
     checkGroups(field(user, 'groups'), ['users', name, 'groups']);
+    if (adminsNeedTotp && field(user, 'admin') === true && field(user, 'totpSecret') === undefined) {
+      problems.push({
+        path: ['users', name, 'totpSecret'],
+        message: 'missing; service.requireTotpForAdmins is on, so every admin needs a second factor',
+      });
+    }
     const reference = secretReference.safeParse(field(user, 'totpSecret'));
     if (reference.success) {
       const secret = readTotpSecret(reference.data, source, ['users', name, 'totpSecret'], problems);
@@ -409,8 +416,10 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
     service: {
       publicUrl: service.publicUrl?.replace(/\/+$/, '') ?? null,
       tokenTtlSeconds: service.tokenTtl,
+      idleTimeoutSeconds: service.idleTimeout,
       reminderLeadsSeconds: [...new Set(service.reminders)].sort((a, b) => b - a),
       signingKeyRotationSeconds: service.signingKeyRotation,
+      requireTotpForAdmins: service.requireTotpForAdmins,
       loginLimits: {
         perAccount: window(service.loginLimits.perAccount),
         perAddress: window(service.loginLimits.perAddress),

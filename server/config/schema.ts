@@ -228,8 +228,10 @@ const rateWindow = z.strictObject({ attempts: z.int().min(1), window: durationOf
 const service = z.strictObject({
   publicUrl: z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }).optional(),
   tokenTtl: durationOfAtLeast(60, '1 minute').default(8 * 3600),
+  idleTimeout: durationOfAtLeast(300, '5 minutes').default(3600),
   reminders: z.array(durationOfAtLeast(1, '1 second')).max(10).default([600, 60]),
   signingKeyRotation: durationOfAtLeast(3600, '1 hour').default(30 * 86_400),
+  requireTotpForAdmins: z.boolean().default(false),
   loginLimits: z
     .strictObject({
       perAccount: rateWindow.default({ attempts: 5, window: 900 }),

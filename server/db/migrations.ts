@@ -204,6 +204,39 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 4,
+    name: 'sessions with an id, a device, an address and a last use; upgraded password hashes',
+    sql: `
+      -- A session's public id: lists and ends name it, never the token's hash. Sessions from before get one
+      -- made from their hash (hex digits are in the ids' alphabet).
+      ALTER TABLE sessions ADD COLUMN id text;
+      UPDATE sessions SET id = 'ses_' || substr(md5(token_hash), 1, 20);
+      ALTER TABLE sessions ALTER COLUMN id SET NOT NULL;
+      CREATE UNIQUE INDEX sessions_by_id ON sessions (id);
+      -- The idle timeout counts from the last use; a stream open on the session counts as use.
+      ALTER TABLE sessions ADD COLUMN last_used_at timestamptz;
+      UPDATE sessions SET last_used_at = created_at;
+      ALTER TABLE sessions ALTER COLUMN last_used_at SET NOT NULL;
+      ALTER TABLE sessions ADD COLUMN device text NOT NULL DEFAULT '';
+      ALTER TABLE sessions ADD COLUMN address text NOT NULL DEFAULT '';
+      -- Why and by whom a session ended before its time (signed_out, ended_by_owner, ended_by_admin, offboarded).
+      ALTER TABLE sessions ADD COLUMN end_reason text;
+      ALTER TABLE sessions ADD COLUMN ended_by text;
+      CREATE INDEX sessions_by_user ON sessions (user_id, created_at DESC, id DESC);
+      CREATE INDEX sessions_by_created ON sessions (created_at DESC, id DESC);
+
+      -- A password hash upgraded to the service's cost at a sign-in (the policy file is read-only to the
+      -- service). replaces is the SHA-256 of the policy's hash it stands for: once the policy holds another
+      -- hash (the password was changed there), the upgrade no longer applies.
+      CREATE TABLE password_upgrades (
+        user_id text PRIMARY KEY,
+        replaces text NOT NULL,
+        hash text NOT NULL,
+        upgraded_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword, PASSWORD_COST, type ScryptCost } from '../auth/passwords.js';
 import { parsePolicy } from '../config/load.js';
 import type { Policy } from '../policy/types.js';
 
@@ -10,11 +10,16 @@ export const DEMO_POLICY_FILE = fileURLToPath(new URL('./policy.yaml', import.me
 export const DEMO_POSTGRES_URL_VARIABLE = 'TIMEBOX_DEMO_POSTGRES_URL';
 
 /**
- * The demo organisation, every user signing in with `password`. When the environment names a
- * PostgreSQL admin URL, it also offers `analytics-db`, whose grants are real logins on that server.
+ * The demo organisation, every user signing in with `password` (hashed at `passwordCost`). When the
+ * environment names a PostgreSQL admin URL, it also offers `analytics-db`, whose grants are real logins
+ * on that server.
  */
-export async function demoPolicy(password: string, env: NodeJS.ProcessEnv): Promise<Policy> {
-  const passwordHash = await hashPassword(password);
+export async function demoPolicy(
+  password: string,
+  env: NodeJS.ProcessEnv,
+  passwordCost: ScryptCost = PASSWORD_COST,
+): Promise<Policy> {
+  const passwordHash = await hashPassword(password, passwordCost);
   const withPostgres = (env[DEMO_POSTGRES_URL_VARIABLE]?.trim() ?? '') !== '';
   return parsePolicy({
     file: DEMO_POLICY_FILE,

@@ -50,3 +50,16 @@ export interface GrantRecord {
   readonly ended_by: string | null;
   readonly next_reminder_at: Date | null;
 }
+
+export interface SessionRecord {
+  readonly id: string;
+  readonly user_id: string;
+  readonly created_at: Date;
+  readonly expires_at: Date;
+  readonly revoked_at: Date | null;
+  readonly last_used_at: Date;
+  /** The client's User-Agent at sign-in, shortened. */
+  readonly device: string;
+  /** The client's address at its last recorded use. */
+  readonly address: string;
+}

@@ -3,7 +3,7 @@ import type { Sql } from '../db/database.js';
 import { Parameters } from '../db/parameters.js';
 import { badRequest } from '../lib/errors.js';
 import { isIdOf } from '../lib/ids.js';
-import type { GrantRecord, RequestRecord } from './records.js';
+import type { GrantRecord, RequestRecord, SessionRecord } from './records.js';
 import { UNLESS_REFUSED, type Work } from './work.js';
 
 /** The SQL for requests and grants. Callers pass the transaction they work in. */
@@ -268,12 +268,13 @@ export type Param = (value: unknown) => string;
 export interface TableRows {
   readonly requests: RequestRecord;
   readonly grants: GrantRecord;
+  readonly sessions: SessionRecord;
 }
 
-// Newest first: requests by when they were made, grants by when they started.
-const SORT_COLUMN = { requests: 'created_at', grants: 'starts_at' } as const;
+// Newest first: requests and sessions by when they were made, grants by when they started.
+const SORT_COLUMN = { requests: 'created_at', grants: 'starts_at', sessions: 'created_at' } as const;
 
-const sortKeyOf = (row: RequestRecord | GrantRecord): [Date, string] => [
+const sortKeyOf = (row: RequestRecord | GrantRecord | SessionRecord): [Date, string] => [
   'created_at' in row ? row.created_at : row.starts_at,
   row.id,
 ];
@@ -327,7 +328,7 @@ function readCursor(cursor: string | undefined, limit: number): Page {
       ISO_TIME.test(parsed[0]) &&
       new Date(parsed[0]).toISOString() === parsed[0] &&
       Number(parsed[0].slice(0, 4)) >= 1970 &&
-      (isIdOf('req', parsed[1]) || isIdOf('grt', parsed[1]))
+      (isIdOf('req', parsed[1]) || isIdOf('grt', parsed[1]) || isIdOf('ses', parsed[1]))
     ) {
       return { limit, after: { at: parsed[0], id: parsed[1] } };
     }

@@ -36,6 +36,7 @@ export class Work {
   private readonly events: PendingEvent[] = [];
   private readonly audits: AuditDraft[] = [];
   private earliestDeadline: number | null = null;
+  private readonly endedSessions = new Set<string>();
   private readonly committedHooks: (() => void)[] = [];
   private held: HeldWrite | null = null;
 
@@ -90,6 +91,11 @@ export class Work {
     if (this.earliestDeadline === null || ms < this.earliestDeadline) this.earliestDeadline = ms;
   }
 
+  /** Sessions this transaction ends: every instance ends their event streams once it commits. */
+  sessionsEnded(sessionIds: Iterable<string>): void {
+    for (const id of sessionIds) this.endedSessions.add(id);
+  }
+
   /** Runs once the transaction has committed (metrics, say); never when it rolls back. */
   onCommitted(hook: () => void): void {
     this.committedHooks.push(hook);
@@ -106,8 +112,12 @@ export class Work {
     this.held = null;
     const recipients = [...new Set(this.events.flatMap((event) => event.userIds))].sort();
     const notice =
-      recipients.length > 0 || this.earliestDeadline !== null
-        ? encodeNotice({ users: recipients, deadline: this.earliestDeadline })
+      recipients.length > 0 || this.earliestDeadline !== null || this.endedSessions.size > 0
+        ? encodeNotice({
+            users: recipients,
+            deadline: this.earliestDeadline,
+            endedSessions: [...this.endedSessions],
+          })
         : null;
     if (held === null && this.events.length === 0 && this.audits.length === 0 && notice === null) return;
     const parameters = held?.parameters ?? new Parameters();

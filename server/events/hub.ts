@@ -11,8 +11,24 @@ export interface EventSink {
   end(): void;
 }
 
-interface Stream {
+/** Whose stream it is: a user's, through one of their sessions, which the stream does not outlive. */
+export interface StreamOwner {
   readonly userId: string;
+  readonly sessionId: string;
+  /** When the session ends by itself (its tokenTtl), ms. */
+  readonly sessionExpiresAt: number;
+}
+
+/** What the hub needs to know of sessions. */
+export interface LiveSessions {
+  /**
+   * Records that these sessions are in use now (their streams are open, which counts as use against the
+   * idle timeout) and answers the ones still live: the streams of the others end.
+   */
+  keepAlive(sessionIds: readonly string[]): Promise<ReadonlySet<string>>;
+}
+
+interface Stream extends StreamOwner {
   readonly sink: EventSink;
   lastSeq: number;
 }
@@ -24,6 +40,9 @@ interface StoredEvent {
 }
 
 const PAGE_SIZE = 500;
+// How often open streams count as use of their sessions, and are checked against the database: the
+// backstop behind the NOTIFY that ends a stream at once when its session ends.
+export const SESSION_KEEPALIVE_MS = 60_000;
 // A client this far behind is not reading: drop it, and it resumes with Last-Event-ID when it can.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -37,26 +56,33 @@ export class EventHub {
   private readonly pumps = new Map<string, Promise<void>>();
   private readonly pumpAgain = new Set<string>();
   private cancelHeartbeat: (() => void) | null = null;
+  private cancelKeepAlive: (() => void) | null = null;
+  /** The one timer at the earliest session expiry among the open streams, and when it fires. */
+  private cancelExpiry: (() => void) | null = null;
+  private expiryArmedAt: number | null = null;
 
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly heartbeatMs: number,
     private readonly metrics: Metrics,
+    private readonly sessions: LiveSessions,
   ) {}
 
   /**
-   * Opens a stream for `userId` that starts after `lastEventId`, or at the newest event when the client
-   * has none. Returns the function that closes it.
+   * Opens a stream for its owner that starts after `lastEventId`, or at the newest event when the client
+   * has none. It ends when its session ends (signed out, ended, expired). Returns the function that
+   * closes it.
    */
-  async open(userId: string, lastEventId: number | null, sink: EventSink): Promise<() => void> {
+  async open(owner: StreamOwner, lastEventId: number | null, sink: EventSink): Promise<() => void> {
+    const { userId } = owner;
     const [head] = await this.db.query<{ seq: number }>('SELECT seq FROM event_heads WHERE user_id = $1', [
       userId,
     ]);
     const headSeq = head?.seq ?? 0;
     // An id from the future (another database, a reset) would silence the stream: start at the head.
     const stream: Stream = {
-      userId,
+      ...owner,
       sink,
       lastSeq: lastEventId === null ? headSeq : Math.min(lastEventId, headSeq),
     };
@@ -66,6 +92,8 @@ export class EventHub {
     this.streams.set(userId, userStreams);
     this.metrics.eventStreams.inc();
     this.armHeartbeat();
+    this.armKeepAlive();
+    this.armExpiry();
     void this.pump(userId);
     return () => {
       this.remove(stream);
@@ -74,12 +102,15 @@ export class EventHub {
 
   /** Called for every commit notice, from this instance or another. */
   onNotice(notice: CommitNotice): void {
+    if (notice.endedSessions.includes('*')) void this.checkSessions();
+    else if (notice.endedSessions.length > 0) this.endSessions(new Set(notice.endedSessions));
     const users = notice.users.includes('*') ? [...this.streams.keys()] : notice.users;
     for (const userId of users) if (this.streams.has(userId)) void this.pump(userId);
   }
 
   /** After the listening connection was lost, notices may have been missed: catch every stream up. */
   catchUpAll(): void {
+    void this.checkSessions();
     for (const userId of this.streams.keys()) void this.pump(userId);
   }
 
@@ -91,9 +122,55 @@ export class EventHub {
 
   /** Ends every stream (at shutdown); clients reconnect elsewhere with Last-Event-ID. */
   close(): void {
-    this.cancelHeartbeat?.();
-    this.cancelHeartbeat = null;
-    for (const set of this.streams.values()) for (const stream of set) this.remove(stream);
+    for (const cancel of [this.cancelHeartbeat, this.cancelKeepAlive, this.cancelExpiry]) cancel?.();
+    this.cancelHeartbeat = this.cancelKeepAlive = this.cancelExpiry = null;
+    this.expiryArmedAt = null;
+    for (const stream of this.allStreams()) this.remove(stream);
+  }
+
+  private allStreams(): Stream[] {
+    return [...this.streams.values()].flatMap((set) => [...set]);
+  }
+
+  private endSessions(sessionIds: ReadonlySet<string>): void {
+    for (const stream of this.allStreams()) if (sessionIds.has(stream.sessionId)) this.remove(stream);
+  }
+
+  /** Counts the open streams as use of their sessions, and ends those whose session is no longer live. */
+  private async checkSessions(): Promise<void> {
+    const open = [...new Set(this.allStreams().map((stream) => stream.sessionId))];
+    if (open.length === 0) return;
+    try {
+      const live = await this.sessions.keepAlive(open);
+      this.endSessions(new Set(open.filter((sessionId) => !live.has(sessionId))));
+    } catch {
+      // The database is away: the next check (or the notice of the session's end) ends what must end.
+    }
+  }
+
+  private armKeepAlive(): void {
+    if (this.cancelKeepAlive) return;
+    this.cancelKeepAlive = this.clock.setTimer(() => {
+      this.cancelKeepAlive = null;
+      if (this.streams.size === 0) return;
+      void this.checkSessions();
+      this.armKeepAlive();
+    }, SESSION_KEEPALIVE_MS);
+  }
+
+  /** One timer, at the earliest expiry of a session with an open stream: the stream ends with it. */
+  private armExpiry(): void {
+    const now = this.clock.now();
+    for (const stream of this.allStreams()) if (stream.sessionExpiresAt <= now) this.remove(stream);
+    const earliest = Math.min(...this.allStreams().map((stream) => stream.sessionExpiresAt));
+    if (!Number.isFinite(earliest) || earliest === this.expiryArmedAt) return;
+    this.cancelExpiry?.();
+    this.expiryArmedAt = earliest;
+    this.cancelExpiry = this.clock.setTimer(() => {
+      this.cancelExpiry = null;
+      this.expiryArmedAt = null;
+      this.armExpiry();
+    }, earliest - now);
   }
 
   private remove(stream: Stream): void {

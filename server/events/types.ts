@@ -9,10 +9,14 @@ export type EventType =
 
 export const NOTIFY_CHANNEL = 'timebox';
 
-/** Sent with NOTIFY: whose streams have new events, and the earliest new deadline, if any. */
+/**
+ * Sent with NOTIFY: whose streams have new events, the earliest new deadline, if any, and the sessions
+ * that ended (their streams end on every instance). `'*'` in a list stands for all of them.
+ */
 export interface CommitNotice {
   readonly users: readonly string[];
   readonly deadline: number | null;
+  readonly endedSessions: readonly string[];
 }
 
 // NOTIFY payloads must stay under 8000 bytes; past this, listeners are told to refresh every stream.
@@ -20,10 +24,17 @@ const MAX_NOTICE_BYTES = 7000;
 
 export function encodeNotice(notice: CommitNotice): string {
   const text = JSON.stringify(notice);
-  return Buffer.byteLength(text) <= MAX_NOTICE_BYTES
-    ? text
-    : JSON.stringify({ users: ['*'], deadline: notice.deadline });
+  if (Buffer.byteLength(text) <= MAX_NOTICE_BYTES) return text;
+  const everyone = (list: readonly string[]): string[] => (list.length > 0 ? ['*'] : []);
+  return JSON.stringify({
+    users: everyone(notice.users),
+    deadline: notice.deadline,
+    endedSessions: everyone(notice.endedSessions),
+  });
 }
+
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item): item is string => typeof item === 'string');
 
 export function decodeNotice(payload: string): CommitNotice | null {
   try {
@@ -31,10 +42,11 @@ export function decodeNotice(payload: string): CommitNotice | null {
     if (typeof value !== 'object' || value === null || !('users' in value) || !('deadline' in value))
       return null;
     const { users, deadline } = value;
-    if (!Array.isArray(users) || !users.every((user): user is string => typeof user === 'string'))
-      return null;
+    // A notice from an instance that predates ended sessions has none.
+    const endedSessions = 'endedSessions' in value ? value.endedSessions : [];
+    if (!isStringList(users) || !isStringList(endedSessions)) return null;
     if (deadline !== null && typeof deadline !== 'number') return null;
-    return { users, deadline };
+    return { users, deadline, endedSessions };
   } catch {
     return null;
   }

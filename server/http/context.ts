@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditChainer } from '../audit/chainer.js';
 import type { Session, Sessions } from '../auth/sessions.js';
+import type { SignIn } from '../auth/sign-in.js';
 import type { SigningKeys } from '../credentials/signing-keys.js';
 import type { Database } from '../db/database.js';
 import type { Grants } from '../domain/grants.js';
@@ -26,6 +27,7 @@ export interface RouteContext {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly sessions: Sessions;
+  readonly signIn: SignIn;
   readonly requests: Requests;
   readonly grants: Grants;
   readonly hub: EventHub;

@@ -10,9 +10,13 @@ export interface ServiceSettings {
   /** The URL clients reach the service at; the `iss` of every credential token. */
   readonly publicUrl: string | null;
   readonly tokenTtlSeconds: number;
+  /** A session unused this long ends; its open event stream counts as use. */
+  readonly idleTimeoutSeconds: number;
   /** Lead times of `grant.expiring` reminders, longest first. */
   readonly reminderLeadsSeconds: readonly number[];
   readonly signingKeyRotationSeconds: number;
+  /** Every admin must have a second factor (TOTP); the policy is refused otherwise. */
+  readonly requireTotpForAdmins: boolean;
   readonly loginLimits: {
     readonly perAccount: RateWindow;
     readonly perAddress: RateWindow;

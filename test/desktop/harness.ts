@@ -9,7 +9,7 @@ import { startDesktop, type TestDesktop } from '../support/desktop.js';
 import { Api } from '../support/http.js';
 import { testKeychain } from '../support/keychain.js';
 import type { ManualClock } from '../support/manual-clock.js';
-import { demoOrganisation, type RunningService } from '../support/service.js';
+import { demoOrganisation, TEST_PASSWORD_COST, type RunningService } from '../support/service.js';
 import { until } from './helpers.js';
 
 /** The pieces the core suites share: desktops signed in to a running service, on its clock. */
@@ -154,6 +154,7 @@ export async function startServiceAt(options: {
     clock: options.clock,
     logger: false,
     heartbeatMs: 15_000,
+    passwordCost: TEST_PASSWORD_COST,
   });
   const url = await service.listen(options.port, '127.0.0.1');
   return {

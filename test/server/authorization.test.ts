@@ -5,7 +5,7 @@ import type { GrantView, RequestView } from '../../api/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import { DATABASES } from '../support/databases.js';
 import type { Api, ApiResponse } from '../support/http.js';
-import { startService, type RunningService } from '../support/service.js';
+import { startService, TEST_PASSWORD_COST, type RunningService } from '../support/service.js';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -574,7 +574,7 @@ describe.each(DATABASES)('authorization refusals on the demo organisation on %s'
 let passwordHash: Promise<string> | null = null;
 /** One scrypt hash per file: hashing takes ~100 ms. */
 function passwordHashOnce(): Promise<string> {
-  passwordHash ??= hashPassword('demo');
+  passwordHash ??= hashPassword('demo', TEST_PASSWORD_COST);
   return passwordHash;
 }
 

@@ -3,7 +3,7 @@ import type { AuditEntryView, GrantView, RequestView } from '../../api/schemas.j
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
 import { FakeSeats } from '../support/fake-seats.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { settle, startService, type RunningService } from '../support/service.js';
+import { demoOrganisation, settle, startService, type RunningService } from '../support/service.js';
 import { EventStream } from '../support/sse.js';
 
 /** Polls `ready` until it holds: for what crosses instances through PostgreSQL's NOTIFY. */
@@ -152,6 +152,61 @@ describe.runIf(postgresAvailable())('two instances on one PostgreSQL', () => {
       status: 'expired',
       endedAt: grant.expiresAt,
     });
+  });
+});
+
+describe.runIf(postgresAvailable())('sessions that end, two instances on one PostgreSQL', () => {
+  let database: TestDatabase;
+  let first: RunningService;
+  let second: RunningService | null = null;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    first = await startService({ kind: 'postgres', database });
+  });
+  afterAll(async () => {
+    await first.stop();
+    await second?.stop();
+    await database.drop();
+  });
+
+  it('ends a stream held by one instance when its session signs out, or is ended, on the other', async () => {
+    second = await startService({ kind: 'postgres', database, clock: first.clock });
+    const signedOut = await first.api.login('alice');
+    const endedByAdmin = await first.api.login('bob');
+    const admin = await second.api.login('admin');
+    const streams = [
+      await EventStream.open(first.url, signedOut),
+      await EventStream.open(first.url, endedByAdmin),
+    ];
+    onTestFinished(() => {
+      for (const stream of streams) stream.close();
+    });
+    expect((await second.api.post('/v1/auth/logout', signedOut)).status).toBe(204);
+    const [bobSession] = (await second.api.get<{ items: { id: string }[] }>('/v1/sessions?userId=bob', admin))
+      .body.items;
+    expect((await second.api.post(`/v1/sessions/${bobSession?.id ?? ''}/end`, admin)).status).toBe(204);
+    for (const stream of streams) await stream.until(() => stream.isEnded, 'the stream to end', 5000);
+  });
+
+  it('offboards: a new instance whose policy no longer names a person ends their streams on the other', async () => {
+    const dave = await first.api.login('dave');
+    const alice = await first.api.login('alice');
+    const daveStream = await EventStream.open(first.url, dave);
+    const aliceStream = await EventStream.open(first.url, alice);
+    onTestFinished(() => {
+      daveStream.close();
+      aliceStream.close();
+    });
+    const demo = await demoOrganisation();
+    const withoutDave = { ...demo, users: new Map([...demo.users].filter(([id]) => id !== 'dave')) };
+    await second?.stop();
+    second = await startService({ kind: 'postgres', database, clock: first.clock, policy: withoutDave });
+    await daveStream.until(() => daveStream.isEnded, "dave's stream to end", 5000);
+    expect(aliceStream.isEnded).toBe(false);
+    expect((await first.api.get<{ error: { code: string } }>('/v1/me', dave)).body.error.code).toBe(
+      'token_revoked',
+    );
   });
 });
 

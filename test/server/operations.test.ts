@@ -70,6 +70,8 @@ describe.each(DATABASES)('operations endpoints on %s', (kind) => {
         'POST /v1/auth/login',
         'POST /v1/auth/logout',
         'GET /v1/me',
+        'GET /v1/sessions',
+        'POST /v1/sessions/{id}/end',
         'GET /v1/resources',
         'POST /v1/requests',
         'GET /v1/requests',

@@ -36,8 +36,10 @@ const GROUPS = ['g0', 'g1', 'g2'] as const;
 const SERVICE: ServiceSettings = {
   publicUrl: null,
   tokenTtlSeconds: 8 * 3600,
+  idleTimeoutSeconds: 3600,
   reminderLeadsSeconds: [600, 60],
   signingKeyRotationSeconds: 30 * 86_400,
+  requireTotpForAdmins: false,
   loginLimits: {
     perAccount: { attempts: 5, windowSeconds: 900 },
     perAddress: { attempts: 30, windowSeconds: 60 },

@@ -329,6 +329,21 @@ describe('a valid policy file', () => {
     expect(userOf(fromFile, 'alice').totpSecret).toBe('JBSWY3DPEHPK3PXP');
     expect(userOf(fromFile, 'bob').totpSecret).toBeNull();
   });
+
+  it('takes an admin with a second factor when admins must have one; sessions idle after 1h by default', () => {
+    const policy = parse(
+      edited(BASE, [
+        ['  reminders: [10m, 1m]\n', '  reminders: [10m, 1m]\n  requireTotpForAdmins: true\n'],
+        [
+          '    displayName: Alice\n',
+          '    displayName: Alice\n    admin: true\n    totpSecret: { env: ALICE_TOTP }\n',
+        ],
+      ]),
+      { ALICE_TOTP: 'JBSWY3DPEHPK3PXP' },
+    );
+    expect(policy.service).toMatchObject({ requireTotpForAdmins: true, idleTimeoutSeconds: 3600 });
+    expect(userOf(policy, 'alice')).toMatchObject({ isAdmin: true, totpSecret: 'JBSWY3DPEHPK3PXP' });
+  });
 });
 
 interface BadPolicy {
@@ -349,6 +364,23 @@ const ALICE_TOTP_FROM = (reference: string): Edit => [
 ];
 
 const BAD_POLICIES: readonly BadPolicy[] = [
+  {
+    name: 'an admin without a second factor when admins must have one',
+    edits: [
+      ['  reminders: [10m, 1m]\n', '  reminders: [10m, 1m]\n  requireTotpForAdmins: true\n'],
+      ['    displayName: Carol\n', '    displayName: Carol\n    admin: true\n'],
+    ],
+    path: 'users.carol.totpSecret',
+    at: 'carol:',
+    expected: /service.requireTotpForAdmins is on, so every admin needs a second factor/,
+  },
+  {
+    name: 'an idle timeout under 5 minutes',
+    edits: [['  tokenTtl: 8h\n', '  tokenTtl: 8h\n  idleTimeout: 4m\n']],
+    path: 'service.idleTimeout',
+    at: 'idleTimeout: 4m',
+    expected: /expected at least 5 minutes/,
+  },
   {
     name: 'invalid YAML (a nested mapping on one line)',
     edits: [['tokenTtl: 8h', 'tokenTtl: 8h: 9h']],

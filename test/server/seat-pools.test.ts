@@ -7,7 +7,7 @@ import type { Policy } from '../../server/policy/types.js';
 import { createTestDatabase, DATABASES, postgresAvailable, type TestDatabase } from '../support/databases.js';
 import type { Api } from '../support/http.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { settle, startService, type RunningService } from '../support/service.js';
+import { settle, startService, TEST_PASSWORD_COST, type RunningService } from '../support/service.js';
 
 interface List<T> {
   readonly items: T[];
@@ -31,7 +31,7 @@ const SEATS = 3;
 
 /** Twelve engineers and one tool with three seats, granted at once while a seat is free. */
 async function poolPolicy(): Promise<Policy> {
-  const hash = await hashPassword('demo');
+  const hash = await hashPassword('demo', TEST_PASSWORD_COST);
   const users = PEOPLE.map(
     (name) => `  ${name}: { displayName: ${name}, passwordHash: "${hash}", groups: [engineers] }`,
   );

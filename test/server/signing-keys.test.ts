@@ -10,13 +10,13 @@ import type { RequestView } from '../../api/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { startService, type RunningService } from '../support/service.js';
+import { startService, TEST_PASSWORD_COST, type RunningService } from '../support/service.js';
 
 const HOUR = 3_600_000;
 
 /** The demo organisation with keys rotating hourly and sandbox grants of up to 4 hours. */
 async function hourlyRotation(): Promise<Policy> {
-  const passwordHash = await hashPassword('demo');
+  const passwordHash = await hashPassword('demo', TEST_PASSWORD_COST);
   return parsePolicy({
     file: DEMO_POLICY_FILE,
     text: readFileSync(DEMO_POLICY_FILE, 'utf8'),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { hashPassword, parsePolicy, type Policy } from '../../server/index.js';
+import { TEST_PASSWORD_COST } from './service.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 /**
@@ -52,7 +53,7 @@ export class PostgresTarget {
    * joins timebox_password_login, which .ci/run makes authenticate with its password.
    */
   async policy(): Promise<Policy> {
-    const passwordHash = await hashPassword('demo');
+    const passwordHash = await hashPassword('demo', TEST_PASSWORD_COST);
     const user = (name: string, groups: string[], admin = false) =>
       `  ${name}: { displayName: ${name}, groups: [${groups.join(', ')}], admin: ${String(admin)}, passwordHash: "${passwordHash}" }`;
     const text = [

@@ -4,6 +4,7 @@ import {
   type TimeboxService,
   type IssuerFactory,
   type Policy,
+  type ScryptCost,
 } from '../../server/index.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { Api } from './http.js';
@@ -11,9 +12,23 @@ import { ManualClock } from './manual-clock.js';
 
 let demo: Promise<Policy> | null = null;
 
-/** The demo organisation with password "demo", parsed once per test file. */
+/**
+ * The scrypt cost of the suites' password hashes, and the one their services upgrade to: a sign-in at
+ * OWASP's N = 2^17 takes 0.4 s of a core, and the suites sign in hundreds of times. The default cost has
+ * its own tests (auth.test.ts, cli.test.ts).
+ */
+export const TEST_PASSWORD_COST: ScryptCost = { N: 2 ** 10, r: 8, p: 1 };
+
+/**
+ * The demo organisation with password "demo", parsed once per test file. Its sessions do not idle: the
+ * suites move the clock by hours between one call and the next, which a person in a session would not
+ * (the idle timeout's own tests set it).
+ */
 export function demoOrganisation(): Promise<Policy> {
-  demo ??= demoPolicy('demo', {});
+  demo ??= demoPolicy('demo', {}, TEST_PASSWORD_COST).then((policy) => ({
+    ...policy,
+    service: { ...policy.service, idleTimeoutSeconds: policy.service.tokenTtlSeconds },
+  }));
   return demo;
 }
 
@@ -40,6 +55,8 @@ export interface StartOptions {
   readonly issuers?: ReadonlyMap<string, IssuerFactory>;
   /** The process's own series in /metrics (the service's default: on). */
   readonly processMetrics?: boolean;
+  /** The service's password cost; the suites' cheap one (TEST_PASSWORD_COST) by default. */
+  readonly passwordCost?: ScryptCost;
 }
 
 /**
@@ -65,6 +82,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     clock,
     logger: false,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    passwordCost: options.passwordCost ?? TEST_PASSWORD_COST,
     ...(options.issuers ? { issuers: options.issuers } : {}),
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
   });

@@ -1,7 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf, noStore, sessionOf, userView, type RouteContext } from '../context.js';
-import { errorBody, loginBody, loginResponse, userView as userSchema } from '../../../api/schemas.js';
+import {
+  errorBody,
+  idParams,
+  listOf,
+  loginBody,
+  loginResponse,
+  sessionListQuery,
+  sessionView,
+  userView as userSchema,
+} from '../../../api/schemas.js';
 
 export const loginRoute =
   (context: RouteContext): FastifyPluginAsyncZod =>
@@ -19,7 +28,10 @@ export const loginRoute =
       },
       async (request, reply) => {
         const { username, password, otp } = request.body;
-        const result = await context.sessions.login(username, password, otp, request.ip);
+        const result = await context.signIn.login(username, password, otp, {
+          device: request.headers['user-agent'] ?? '',
+          address: request.ip,
+        });
         noStore(reply);
         return { token: result.token, expiresAt: result.expiresAt, user: userView(result.user) };
       },
@@ -54,5 +66,36 @@ export const sessionRoutes =
         },
       },
       async (request) => userView(actorOf(request)),
+    );
+
+    app.get(
+      '/v1/sessions',
+      {
+        schema: {
+          tags: ['auth'],
+          summary:
+            "My live sessions (device, address, last use), or everyone's or one person's (administrators)",
+          querystring: sessionListQuery,
+          response: { 200: listOf(sessionView), 400: errorBody, 401: errorBody, 403: errorBody },
+        },
+      },
+      async (request) => context.sessions.list(sessionOf(request), request.query),
+    );
+
+    app.post(
+      '/v1/sessions/:id/end',
+      {
+        schema: {
+          tags: ['auth'],
+          summary:
+            'End a live session: any of my own, or anyone’s (administrators). Its token stops working and its event streams end',
+          params: idParams,
+          response: { 204: z.undefined(), 401: errorBody, 404: errorBody },
+        },
+      },
+      async (request, reply) => {
+        await context.sessions.end(sessionOf(request), request.params.id);
+        return reply.code(204).send();
+      },
     );
   };

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest } from '../../lib/errors.js';
 import { SERVICE_TIME_HEADER } from '../../../api/service-time.js';
-import { actorOf, type RouteContext } from '../context.js';
+import { sessionOf, type RouteContext } from '../context.js';
 import { errorBody, eventStreamHeaders } from '../../../api/schemas.js';
 
 function lastEventIdOf(header: string | string[] | undefined): number | null {
@@ -36,7 +36,7 @@ export const eventRoutes =
         },
       },
       async (request, reply) => {
-        const actor = actorOf(request);
+        const session = sessionOf(request);
         const lastEventId = lastEventIdOf(request.headers['last-event-id']);
         // The stream outlives this handler: Fastify hands the socket over and stops managing the reply.
         reply.hijack();
@@ -49,7 +49,8 @@ export const eventRoutes =
           date: new Date(context.clock.now()).toUTCString(),
           [SERVICE_TIME_HEADER]: String(context.clock.now()),
         });
-        const close = await context.hub.open(actor.id, lastEventId, {
+        const owner = { userId: session.user.id, sessionId: session.id, sessionExpiresAt: session.expiresAt };
+        const close = await context.hub.open(owner, lastEventId, {
           write: (chunk) => {
             response.write(chunk);
           },

@@ -18,6 +18,7 @@ import { wirePage, type WiredPage } from './bridge.js';
 import { buildRenderer } from './build.js';
 import { startScreenshotRun } from './look.js';
 import { organisationWithTotp } from '../../support/totp-organisation.js';
+import { TEST_PASSWORD_COST } from '../../support/service.js';
 import { serveFolder, type StaticServer } from './static-server.js';
 
 /** The service's heartbeat; time moves in steps no longer than this, so live streams never look stale. */
@@ -110,6 +111,7 @@ export class World {
       clock: this.clock,
       logger: false,
       heartbeatMs: HEARTBEAT_MS,
+      passwordCost: TEST_PASSWORD_COST,
     });
     this.serviceUrl = await service.listen(this.port, '127.0.0.1');
     this.port = Number(new URL(this.serviceUrl).port);
