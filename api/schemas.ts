@@ -242,6 +242,28 @@ export const sessionListQuery = z.strictObject({
   cursor: shortText(200).optional(),
 });
 
+export const introspectionBody = z.strictObject({
+  token: z.string().min(1, { error: 'send the token to check as token' }).max(8192),
+  token_type_hint: z.string().max(64).optional().describe('RFC 7662; ignored: only credential tokens exist'),
+});
+
+export const introspectionView = z
+  .union([
+    z.object({ active: z.literal(false) }),
+    z.object({
+      active: z.literal(true),
+      iss: z.string(),
+      sub: z.string().describe('the grant owner'),
+      aud: z.string().describe('the resource'),
+      scope: z.string().describe('the role'),
+      jti: z.string().describe('the grant'),
+      iat: z.int(),
+      exp: z.int(),
+      grant_status: z.literal('active'),
+    }),
+  ])
+  .meta({ id: 'Introspection' });
+
 export const credentialView = z
   .object({
     grantId: z.string(),
@@ -318,3 +340,4 @@ export type GrantView = z.output<typeof grantView>;
 export type ResourceView = z.output<typeof resourceView>;
 export type AuditEntryView = z.output<typeof auditEntryView>;
 export type SessionView = z.output<typeof sessionView>;
+export type IntrospectionView = z.output<typeof introspectionView>;

@@ -15,12 +15,13 @@ import { PASSWORD_COST, type ScryptCost } from './auth/passwords.js';
 import { AccessTasks } from './access/access-tasks.js';
 import { PostgresAccess } from './access/postgres-access.js';
 import { AuditChainer } from './audit/chainer.js';
+import { Introspection } from './credentials/introspection.js';
 import { IssuerRegistry, type IssuerFactory } from './credentials/issuer.js';
 import { SigningKeys } from './credentials/signing-keys.js';
 import { TokenIssuer } from './credentials/token-issuer.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
-import type { Domain } from './domain/context.js';
+import { roleOf, type Domain } from './domain/context.js';
 import { dueTasks, nextDeadline } from './domain/due.js';
 import { Grants } from './domain/grants.js';
 import { Requests } from './domain/requests.js';
@@ -34,6 +35,7 @@ import { auditRoutes } from './http/routes/audit.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { eventRoutes } from './http/routes/events.js';
 import { grantRoutes } from './http/routes/grants.js';
+import { introspectionRoutes } from './http/routes/introspection.js';
 import { requestRoutes } from './http/routes/requests.js';
 import { seatPoolRoutes } from './http/routes/seat-pools.js';
 import { serviceRoutes } from './http/routes/service.js';
@@ -150,8 +152,10 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   });
   const keys = new SigningKeys(db, clock, policy.service.signingKeyRotationSeconds);
   let publicUrl = options.publicUrl ?? policy.service.publicUrl;
+  // The tokens' `iss`: known once the service listens, when no public URL is given.
+  const issuerUrl = (): string => publicUrl ?? 'http://localhost';
   const issuers = new IssuerRegistry(
-    new TokenIssuer(keys, clock, () => publicUrl ?? 'http://localhost'),
+    new TokenIssuer(keys, clock, issuerUrl, (grant) => roleOf(policy, grant).credentialTtlSeconds),
     policy.resources.values(),
     new Map<string, IssuerFactory>([
       ['postgres', (resource) => new PostgresAccess(resource, app.log)],
@@ -206,6 +210,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     grants: new Grants(domain, issuers, clock),
     hub,
     keys,
+    introspection: new Introspection(policy, db, keys, clock, issuerUrl, metrics),
     auditChainer,
     version: VERSION,
   };
@@ -245,6 +250,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   });
   await app.register(serviceRoutes(context));
   await app.register(loginRoute(context));
+  await app.register(introspectionRoutes(context));
   await app.register(async (authenticated) => {
     // onRequest runs before the body is read: an unauthenticated caller never gets its body parsed.
     authenticated.addHook('onRequest', async (request) => {

@@ -79,7 +79,8 @@ export class PostgresAccess implements CredentialIssuer, AccessProvisioner {
     return this.underLock(login, (client) => this.ensureLogin(client, login, target));
   }
 
-  async issue(grant: GrantRecord): Promise<PostgresCredential> {
+  /** A login lives until its grant's expiry and is dropped at once at revocation: it is not renewed. */
+  async issue(grant: GrantRecord): Promise<{ secret: PostgresCredential; expiresAt: Date }> {
     const login = this.loginName(grant.id);
     const password = randomPassword();
     const verifier = await scramVerifier(password);
@@ -96,7 +97,10 @@ export class PostgresAccess implements CredentialIssuer, AccessProvisioner {
     const { host, port, database, sslmode } = this.target;
     const uriHost = host.includes(':') ? `[${host}]` : host;
     const uri = `postgresql://${encodeURIComponent(login)}:${encodeURIComponent(password)}@${uriHost}:${port}/${encodeURIComponent(database)}?sslmode=${sslmode}`;
-    return { host, port, database, user: login, password, sslmode, uri };
+    return {
+      secret: { host, port, database, user: login, password, sslmode, uri },
+      expiresAt: grant.expires_at,
+    };
   }
 
   async revoke(target: Pick<AccessTarget, 'grantId'>): Promise<AccessOutcome> {

@@ -1,9 +1,25 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import type { ApprovalRule, Policy, PolicyUser, PostgresTarget, Resource, Role } from '../policy/types.js';
+import type {
+  ApprovalRule,
+  Policy,
+  PolicyUser,
+  PostgresTarget,
+  Resource,
+  ResourceServer,
+  Role,
+} from '../policy/types.js';
 import { policyFileSchema, secretReference, type PolicyFile } from './schema.js';
+import {
+  describeIoError,
+  readPostgresUrl,
+  readResourceServerToken,
+  readTotpSecret,
+  type Path,
+  type Problem,
+} from './secrets.js';
 
 export interface PolicyProblem {
   /** Dotted path of the bad field, e.g. `resources.prod-db.roles.read.duration.min`. */
@@ -34,13 +50,6 @@ export interface PolicySource {
   readonly env: NodeJS.ProcessEnv;
   /** Lets the demo fill in fields (its passwords) before validation. */
   readonly prepare?: (raw: unknown) => unknown;
-}
-
-type Path = readonly PropertyKey[];
-
-interface Problem {
-  readonly path: Path;
-  readonly message: string;
 }
 
 export function loadPolicyFile(file: string, env: NodeJS.ProcessEnv): Policy {
@@ -160,6 +169,8 @@ interface PolicySecrets {
   readonly totp: Map<string, string>;
   /** Admin connection URLs of `postgres` resources, by resource id. */
   readonly postgresAdmin: Map<string, URL>;
+  /** Resource servers' bearer tokens, by resource server id. */
+  readonly resourceServerTokens: Map<string, string>;
 }
 
 /** Checks what fields say about each other, and reads the secrets the policy names. */
@@ -212,7 +223,11 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
     }
   };
 
-  const secrets: PolicySecrets = { totp: new Map(), postgresAdmin: new Map() };
+  const secrets: PolicySecrets = {
+    totp: new Map(),
+    postgresAdmin: new Map(),
+    resourceServerTokens: new Map(),
+  };
   const adminsNeedTotp = field(field(input, 'service'), 'requireTotpForAdmins') === true;
   for (const [name, user] of users) {
     checkGroups(field(user, 'groups'), ['users', name, 'groups']);
@@ -236,6 +251,7 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
       if (url !== null) secrets.postgresAdmin.set(resourceId, url);
     }
   }
+  checkResourceServers(input, source, problems, secrets.resourceServerTokens);
   for (const [resourceId, resource] of entriesOf(field(input, 'resources'))) {
     for (const [roleName, role] of entriesOf(field(resource, 'roles'))) {
       const path = ['resources', resourceId, 'roles', roleName];
@@ -265,70 +281,48 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
   return secrets;
 }
 
-const BASE32_SECRET = /^[A-Z2-7]{16,}=*$/;
-
-/** The text a secret reference points at: an environment variable, or a file beside the policy. */
-function readSecret(
-  reference: z.output<typeof secretReference>,
+/**
+ * Each resource server serves resources that exist, and has a token of its own: two servers with one
+ * token could each read the other's answers.
+ */
+function checkResourceServers(
+  input: unknown,
   source: PolicySource,
-  path: Path,
   problems: Problem[],
-): string | null {
-  if ('env' in reference) {
-    const value = source.env[reference.env];
-    if (value === undefined || value.trim() === '') {
-      problems.push({ path: [...path, 'env'], message: `environment variable ${reference.env} is not set` });
-      return null;
+  tokens: Map<string, string>,
+): void {
+  const resources = new Set(entriesOf(field(input, 'resources')).map(([id]) => id));
+  const holders = new Map<string, string>();
+  for (const [id, server] of entriesOf(field(input, 'resourceServers'))) {
+    const path = ['resourceServers', id];
+    for (const [index, resource] of stringsOf(field(server, 'resources'))) {
+      if (!resources.has(resource))
+        problems.push({
+          path: [...path, 'resources', index],
+          message: `unknown resource "${resource}"; declare it under resources`,
+        });
     }
-    return value;
+    const tokenEnv = field(server, 'tokenEnv');
+    const tokenFile = field(server, 'tokenFile');
+    if ((typeof tokenEnv === 'string') === (typeof tokenFile === 'string')) continue; // the schema says so
+    const token = readResourceServerToken(
+      typeof tokenEnv === 'string' ? { tokenEnv } : { tokenFile: String(tokenFile) },
+      source,
+      path,
+      problems,
+    );
+    if (token === null) continue;
+    const other = holders.get(token);
+    if (other !== undefined) {
+      problems.push({
+        path: [...path, typeof tokenEnv === 'string' ? 'tokenEnv' : 'tokenFile'],
+        message: `the same token as resource server "${other}"; give each its own`,
+      });
+      continue;
+    }
+    holders.set(token, id);
+    tokens.set(id, token);
   }
-  const file = resolve(source.file, '..', reference.file);
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    problems.push({ path: [...path, 'file'], message: `cannot read ${file} (${describeIoError(error)})` });
-    return null;
-  }
-}
-
-/** A postgres:// admin URL. The message never repeats the value: it holds a password. */
-function readPostgresUrl(
-  reference: z.output<typeof secretReference>,
-  source: PolicySource,
-  path: Path,
-  problems: Problem[],
-): URL | null {
-  const value = readSecret(reference, source, path, problems);
-  if (value === null) return null;
-  const where = 'env' in reference ? `environment variable ${reference.env}` : `file ${reference.file}`;
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    problems.push({ path, message: `expected ${where} to hold a postgres:// URL` });
-    return null;
-  }
-  if (!['postgres:', 'postgresql:'].includes(url.protocol) || url.hostname === '') {
-    problems.push({ path, message: `expected ${where} to hold a postgres:// URL with a host` });
-    return null;
-  }
-  return url;
-}
-
-function readTotpSecret(
-  reference: z.output<typeof secretReference>,
-  source: PolicySource,
-  path: Path,
-  problems: Problem[],
-): string | null {
-  const value = readSecret(reference, source, path, problems);
-  if (value === null) return null;
-  const secret = value.replace(/\s+/g, '').toUpperCase();
-  if (!BASE32_SECRET.test(secret)) {
-    problems.push({ path, message: 'expected a base32 TOTP secret of at least 16 characters' });
-    return null;
-  }
-  return secret;
 }
 
 /** Where a postgres resource's logins connect, and how Timebox administers it. */
@@ -348,6 +342,9 @@ function toPostgresTarget(
     rolePrefix: target.rolePrefix,
   };
 }
+
+/** A signed token's lifetime when the role names none: short enough that a revoked one dies soon anyway. */
+const DEFAULT_CREDENTIAL_TTL_SECONDS = 300;
 
 /** The checked file as the service uses it. */
 function build(file: PolicyFile, secrets: PolicySecrets): Policy {
@@ -395,6 +392,7 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
               seats: role.seats ?? null,
               pendingTimeoutSeconds: role.pendingTimeout,
               allowSelfApproval: role.allowSelfApproval,
+              credentialTtlSeconds: role.credentialTtl ?? DEFAULT_CREDENTIAL_TTL_SECONDS,
               postgres: role.postgres
                 ? {
                     memberOf: role.postgres.memberOf,
@@ -428,6 +426,19 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
     groups: new Map(Object.entries(file.groups)),
     users,
     resources,
+    resourceServers: new Map(
+      Object.entries(file.resourceServers).flatMap(([id, server]): [string, ResourceServer][] => {
+        const token = secrets.resourceServerTokens.get(id);
+        return token === undefined
+          ? []
+          : [
+              [
+                createHash('sha256').update(token).digest('hex'),
+                { id, resources: new Set(server.resources) },
+              ],
+            ];
+      }),
+    ),
   };
 }
 
@@ -462,8 +473,4 @@ function toApprovalRule(approval: RoleApproval): ApprovalRule {
         })),
       };
   }
-}
-
-function describeIoError(error: unknown): string {
-  return error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
 }

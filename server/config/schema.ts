@@ -164,6 +164,10 @@ const role = z.strictObject({
   seats: z.int().min(1).optional(),
   pendingTimeout: durationOfAtLeast(1, '1 second').default(24 * 3600),
   allowSelfApproval: z.boolean().default(false),
+  /** How long a signed token lives before the owner's client fetches a fresh one (never past the grant). */
+  credentialTtl: durationOfAtLeast(30, '30 seconds')
+    .pipe(z.number().max(86_400, { error: 'expected at most 1 day' }))
+    .optional(),
   postgres: postgresRoleAccess.optional(),
 });
 
@@ -203,6 +207,14 @@ const resource = z
           message: 'missing; say what the login may do (memberOf, schemas)',
         });
       }
+      if (isPostgres && role.credentialTtl !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', name, 'credentialTtl'],
+          message:
+            'a postgres login lives until its grant ends and is dropped at once when it is revoked: credentialTtl does not apply',
+        });
+      }
       if (!isPostgres && role.postgres !== undefined) {
         ctx.addIssue({
           code: 'custom',
@@ -240,12 +252,34 @@ const service = z.strictObject({
     .prefault({}),
 });
 
+const environmentVariable = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' });
+
+/** A resource server that asks the service whether credentials are still active (RFC 7662). */
+const resourceServer = z
+  .strictObject({
+    tokenEnv: environmentVariable.optional(),
+    tokenFile: z.string().min(1).optional(),
+    resources: z.array(slug).min(1, { error: 'expected at least one resource it serves' }),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.tokenEnv === undefined) === (value.tokenFile === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokenEnv'],
+        message: 'expected tokenEnv or tokenFile (one of them): where its bearer token is',
+      });
+    }
+  });
+
 export const policyFileSchema = z.strictObject({
   version: z.literal(1, { error: 'expected version: 1' }),
   service: service.prefault({}),
   groups: z.record(slug, z.strictObject({ description: z.string().max(500).default('') })),
   users: z.record(slug, user),
   resources: z.record(slug, resource),
+  resourceServers: z.record(slug, resourceServer).default({}),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;

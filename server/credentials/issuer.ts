@@ -1,6 +1,13 @@
 import type { GrantRecord } from '../domain/records.js';
 import type { Resource } from '../policy/types.js';
 
+/** A credential as an issuer hands it out: the secret, and when it stops working. */
+export interface IssuedCredential {
+  readonly secret: Record<string, unknown>;
+  /** The grant's expiry at the latest; earlier for a credential the owner's client renews. */
+  readonly expiresAt: Date;
+}
+
 /**
  * Turns an active grant into something its owner can use. The built-in issuer signs a JWT; issuers that
  * provision real access (a database login, a seat in a SaaS tool) also implement `access`.
@@ -8,8 +15,8 @@ import type { Resource } from '../policy/types.js';
 export interface CredentialIssuer {
   /** The credential's `kind` in API responses. */
   readonly kind: string;
-  /** The secret handed to the grant's owner; called for every fetch while the grant is active. */
-  issue(grant: GrantRecord): Promise<Record<string, unknown>>;
+  /** The credential handed to the grant's owner; called for every fetch while the grant is active. */
+  issue(grant: GrantRecord): Promise<IssuedCredential>;
   /** Present when the issuer creates access outside the service that must also disappear. */
   readonly access?: AccessProvisioner;
 }

@@ -27,6 +27,8 @@ export class SigningKeys {
   private current: SigningKey | null = null;
   /** Per key, the latest `exp` already written to the database, to skip needless writes. */
   private readonly recordedExpiry = new Map<string, number>();
+  /** Public keys by kid, as introspection verifies with them; a key never changes once made. */
+  private readonly publicKeys = new Map<string, CryptoKey | Uint8Array>();
 
   constructor(
     private readonly db: Database,
@@ -54,6 +56,23 @@ export class SigningKeys {
       [kid, new Date(ms)],
     );
     this.recordedExpiry.set(kid, ms);
+  }
+
+  /**
+   * The public key `kid` names, from any instance, or null when no key of ours has that id. Read from the
+   * database once per kid, then kept: a verification costs no round trip.
+   */
+  async verificationKey(kid: string): Promise<CryptoKey | Uint8Array | null> {
+    const known = this.publicKeys.get(kid);
+    if (known) return known;
+    const [row] = await this.db.query<{ public_jwk: JWK }>(
+      'SELECT public_jwk FROM signing_keys WHERE kid = $1',
+      [kid],
+    );
+    if (!row) return null;
+    const key = await importJWK(row.public_jwk, SIGNING_ALGORITHM);
+    this.publicKeys.set(kid, key);
+    return key;
   }
 
   async publishedKeys(): Promise<JWK[]> {

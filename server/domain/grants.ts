@@ -54,7 +54,7 @@ export class Grants {
     const grant = await this.ownGrant(actor, id, 'fetch its credential');
     this.assertLive(grant);
     const issuer = this.issuers.forResource(grant.resource_id);
-    const secret = await issuer.issue(grant);
+    const issued = await issuer.issue(grant);
     // The audit entry is recorded only if the grant is still live, so no credential leaves unrecorded or
     // late. The credential is made first, outside any lock, so a slow issuer holds none.
     const recorded = await this.domain.uow.runStatement((sql, now) =>
@@ -79,7 +79,12 @@ export class Grants {
       throw this.ended(recorded.grant);
     }
     this.domain.metrics.credentialsIssued.inc({ kind: issuer.kind });
-    return { grantId: grant.id, kind: issuer.kind, expiresAt: grant.expires_at.toISOString(), secret };
+    return {
+      grantId: grant.id,
+      kind: issuer.kind,
+      expiresAt: issued.expiresAt.toISOString(),
+      secret: issued.secret,
+    };
   }
 
   /**

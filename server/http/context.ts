@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditChainer } from '../audit/chainer.js';
 import type { Session, Sessions } from '../auth/sessions.js';
 import type { SignIn } from '../auth/sign-in.js';
+import type { Introspection } from '../credentials/introspection.js';
 import type { SigningKeys } from '../credentials/signing-keys.js';
 import type { Database } from '../db/database.js';
 import type { Grants } from '../domain/grants.js';
@@ -32,6 +33,7 @@ export interface RouteContext {
   readonly grants: Grants;
   readonly hub: EventHub;
   readonly keys: SigningKeys;
+  readonly introspection: Introspection;
   readonly auditChainer: AuditChainer;
   readonly version: string;
 }

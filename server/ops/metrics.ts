@@ -72,6 +72,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly introspections = new Counter({
+    name: 'timebox_introspections_total',
+    help: 'Introspection answers to resource servers: active, or why not (invalid, not_owned, ended).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly eventStreams = new Gauge({
     name: 'timebox_event_streams',
     help: 'Server-Sent Event streams open on this instance.',

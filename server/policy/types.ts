@@ -4,6 +4,14 @@ export interface Policy {
   readonly groups: ReadonlyMap<string, { readonly description: string }>;
   readonly users: ReadonlyMap<string, PolicyUser>;
   readonly resources: ReadonlyMap<string, Resource>;
+  /** Resource servers that introspect credentials, by the SHA-256 (hex) of their bearer token. */
+  readonly resourceServers: ReadonlyMap<string, ResourceServer>;
+}
+
+/** A resource server (an API that accepts the service's tokens) and the resources it serves. */
+export interface ResourceServer {
+  readonly id: string;
+  readonly resources: ReadonlySet<string>;
 }
 
 export interface ServiceSettings {
@@ -93,6 +101,8 @@ export interface Role {
   /** A request nobody decides within this time lapses. */
   readonly pendingTimeoutSeconds: number;
   readonly allowSelfApproval: boolean;
+  /** How long a signed token lives, at most (never past its grant); the owner's client renews it. */
+  readonly credentialTtlSeconds: number;
   /** For roles of `postgres` resources: what the issued login may do. */
   readonly postgres: PostgresRoleAccess | null;
 }

@@ -137,13 +137,16 @@ export function standInPostgresIssuer(): { factory: IssuerFactory; fetches: Map<
       const user = `timebox_${grant.id}`;
       const password = randomBytes(18).toString('base64url');
       return Promise.resolve({
-        host: 'analytics.internal',
-        port: 5432,
-        database: 'analytics',
-        user,
-        password,
-        sslmode: 'prefer',
-        uri: `postgresql://${user}:${password}@analytics.internal:5432/analytics?sslmode=prefer`,
+        secret: {
+          host: 'analytics.internal',
+          port: 5432,
+          database: 'analytics',
+          user,
+          password,
+          sslmode: 'prefer',
+          uri: `postgresql://${user}:${password}@analytics.internal:5432/analytics?sslmode=prefer`,
+        },
+        expiresAt: grant.expires_at,
       });
     },
   });

@@ -84,6 +84,7 @@ describe.each(DATABASES)('operations endpoints on %s', (kind) => {
         'GET /v1/grants/{id}/credential',
         'POST /v1/grants/{id}/extend',
         'POST /v1/grants/{id}/revoke',
+        'POST /v1/credentials/introspect',
         'GET /v1/events',
         'GET /v1/audit',
         'GET /v1/audit/verify',

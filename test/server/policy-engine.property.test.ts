@@ -60,6 +60,7 @@ function makeRole(overrides: Partial<Role> = {}): Role {
     seats: null,
     pendingTimeoutSeconds: 3600,
     allowSelfApproval: false,
+    credentialTtlSeconds: 300,
     postgres: null,
     ...overrides,
   };
@@ -78,6 +79,7 @@ function makePolicy(memberships: readonly (readonly string[])[], role: Role): Po
     service: SERVICE,
     groups: new Map(GROUPS.map((group) => [group, { description: '' }])),
     users: new Map(users.map((user) => [user.id, user])),
+    resourceServers: new Map(),
     resources: new Map([
       [
         'res',

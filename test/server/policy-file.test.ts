@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -330,6 +331,23 @@ describe('a valid policy file', () => {
     expect(userOf(fromFile, 'bob').totpSecret).toBeNull();
   });
 
+  it("reads resource servers with their tokens, and each role's credentialTtl (5 min by default)", () => {
+    const policy = parse(
+      edited(BASE, [
+        RESOURCE_SERVERS('  reports: { tokenEnv: RS_TOKEN, resources: [db, cloud] }\n'),
+        ['        seats: 2\n', '        seats: 2\n        credentialTtl: 90s\n'],
+      ]),
+      { RS_TOKEN: ` ${RS_TOKEN}\n` },
+    );
+    expect([...policy.resourceServers.values()]).toEqual([
+      { id: 'reports', resources: new Set(['db', 'cloud']) },
+    ]);
+    // Kept by the token's hash, never the token.
+    expect([...policy.resourceServers.keys()]).toEqual([createHash('sha256').update(RS_TOKEN).digest('hex')]);
+    expect(roleOf(policy, 'db', 'owner').credentialTtlSeconds).toBe(90);
+    expect(roleOf(policy, 'db', 'read').credentialTtlSeconds).toBe(300);
+  });
+
   it('takes an admin with a second factor when admins must have one; sessions idle after 1h by default', () => {
     const policy = parse(
       edited(BASE, [
@@ -363,7 +381,56 @@ const ALICE_TOTP_FROM = (reference: string): Edit => [
   `    displayName: Alice\n    totpSecret: ${reference}\n`,
 ];
 
+/** Appends a resourceServers section. */
+const RESOURCE_SERVERS = (yaml: string): Edit => [
+  '              approvers:\n                groups: [sec]\n',
+  `              approvers:\n                groups: [sec]\nresourceServers:\n${yaml}`,
+];
+const RS_TOKEN = 'rs-token-0123456789abcdefghijklmnopqrstuv';
+
 const BAD_POLICIES: readonly BadPolicy[] = [
+  {
+    name: 'a credentialTtl under 30 seconds',
+    edits: [['        seats: 2\n', '        seats: 2\n        credentialTtl: 10s\n']],
+    path: 'resources.db.roles.owner.credentialTtl',
+    at: 'credentialTtl: 10s',
+    expected: /expected at least 30 seconds/,
+  },
+  {
+    name: 'a resource server of a resource that does not exist',
+    edits: [RESOURCE_SERVERS('  reports: { tokenEnv: RS_TOKEN, resources: [db, reports] }\n')],
+    env: { RS_TOKEN },
+    path: 'resourceServers.reports.resources.1',
+    at: 'reports: { tokenEnv',
+    expected: /unknown resource "reports"; declare it under resources/,
+  },
+  {
+    name: 'a resource server without a token',
+    edits: [RESOURCE_SERVERS('  reports: { resources: [db] }\n')],
+    path: 'resourceServers.reports.tokenEnv',
+    at: 'reports: { resources',
+    expected: /expected tokenEnv or tokenFile/,
+  },
+  {
+    name: 'a resource server token that is too short',
+    edits: [RESOURCE_SERVERS('  reports: { tokenEnv: RS_TOKEN, resources: [db] }\n')],
+    env: { RS_TOKEN: 'short' },
+    path: 'resourceServers.reports.tokenEnv',
+    at: 'reports: { tokenEnv',
+    expected: /expected a token of at least 32 characters/,
+  },
+  {
+    name: 'two resource servers with one token',
+    edits: [
+      RESOURCE_SERVERS(
+        '  reports: { tokenEnv: RS_TOKEN, resources: [db] }\n  billing: { tokenEnv: RS_TOKEN, resources: [cloud] }\n',
+      ),
+    ],
+    env: { RS_TOKEN },
+    path: 'resourceServers.billing.tokenEnv',
+    at: 'billing: { tokenEnv',
+    expected: /the same token as resource server "reports"; give each its own/,
+  },
   {
     name: 'an admin without a second factor when admins must have one',
     edits: [

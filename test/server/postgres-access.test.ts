@@ -427,7 +427,7 @@ describe.runIf(postgresAvailable())('a PostgreSQL login on its own', () => {
       ended_by: null,
       next_reminder_at: null,
     };
-    const credential = await access.issue(stale);
+    const { secret: credential } = await access.issue(stale);
     expect((await target.login(credential.user))?.rolvaliduntil?.toISOString()).toBe(extended.toISOString());
     expect(await access.revoke({ grantId })).toMatchObject({ existed: true, sessionsEnded: 0 });
     expect(await access.revoke({ grantId })).toMatchObject({ existed: false });

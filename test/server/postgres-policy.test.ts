@@ -101,6 +101,13 @@ describe('postgres resources in the policy', () => {
 
   it.each([
     {
+      name: 'a credentialTtl on a role whose credential is a login',
+      edits: [['        approval: auto\n', '        approval: auto\n        credentialTtl: 5m\n']],
+      path: 'resources.warehouse.roles.read.credentialTtl',
+      message:
+        'a postgres login lives until its grant ends and is dropped at once when it is revoked: credentialTtl does not apply',
+    },
+    {
       name: 'no postgres block on a postgres resource',
       edits: [['    postgres:\n      admin: { env: WAREHOUSE_ADMIN_URL }\n      rolePrefix: wh_\n', '']],
       path: 'resources.warehouse.postgres',

@@ -40,6 +40,8 @@ async function poolPolicy(): Promise<Policy> {
     env: {},
     text: [
       'version: 1',
+      // The clock moves by hours between one call and the next.
+      'service: { idleTimeout: 8h }',
       'groups: { engineers: {}, admins: {} }',
       'users:',
       ...users,

@@ -14,7 +14,7 @@ import { startService, TEST_PASSWORD_COST, type RunningService } from '../suppor
 
 const HOUR = 3_600_000;
 
-/** The demo organisation with keys rotating hourly and sandbox grants of up to 4 hours. */
+/** The demo organisation with keys rotating hourly and sandbox grants (and their tokens) of up to 4 hours. */
 async function hourlyRotation(): Promise<Policy> {
   const passwordHash = await hashPassword('demo', TEST_PASSWORD_COST);
   return parsePolicy({
@@ -25,10 +25,14 @@ async function hourlyRotation(): Promise<Policy> {
       const policy = raw as {
         service: Record<string, unknown>;
         users: Record<string, Record<string, unknown>>;
-        resources: { sandbox: { roles: { operator: { duration: Record<string, unknown> } } } };
+        resources: {
+          sandbox: { roles: { operator: { duration: Record<string, unknown>; credentialTtl?: string } } };
+        };
       };
       policy.service.signingKeyRotation = '1h';
+      policy.service.idleTimeout = '8h'; // the clock moves by hours between calls
       policy.resources.sandbox.roles.operator.duration.max = '4h';
+      policy.resources.sandbox.roles.operator.credentialTtl = '4h';
       for (const user of Object.values(policy.users)) user.passwordHash = passwordHash;
       return policy;
     },

@@ -78,14 +78,14 @@ export class FakeSeats implements CredentialIssuer, AccessProvisioner {
     return { existed };
   }
 
-  async issue(grant: GrantRecord): Promise<Record<string, unknown>> {
+  async issue(grant: GrantRecord): Promise<{ secret: Record<string, unknown>; expiresAt: Date }> {
     if (this.holdIssue) {
       this.holdIssue = false;
       await new Promise<void>((resolve) => {
         this.held = resolve;
       });
     }
-    return { licenceKey: `key-for-${grant.id}` };
+    return { secret: { licenceKey: `key-for-${grant.id}` }, expiresAt: grant.expires_at };
   }
 
   async provisionedGrantIds(): Promise<string[]> {

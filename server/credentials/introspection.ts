@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Database } from '../db/database.js';
+import type { Clock } from '../../api/clock.js';
+import type { IntrospectionView } from '../../api/schemas.js';
+import { unauthorized } from '../auth/sessions.js';
+import { isIdOf } from '../lib/ids.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Policy, ResourceServer } from '../policy/types.js';
+import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys.js';
+
+/** Why a token is not active, for the metrics (never told to the caller, which hears `active: false`). */
+type Inactive = 'invalid' | 'not_owned' | 'ended';
+
+const INACTIVE = { active: false } as const;
+
+/** Thrown by the key lookup for a kid that is none of ours: the token is not active, nothing failed. */
+class UnknownKey extends Error {}
+
+/**
+ * RFC 7662 introspection for resource servers: whether a credential token is active now. A token is
+ * active while its signature, issuer and lifetime hold, its grant is active and unexpired on the service's
+ * clock, its claims still name that grant's owner, resource and role, its owner is still in the policy,
+ * and its resource is one the asking server serves. Everything else, malformed and foreign tokens
+ * included, is `{active: false}`: the grant's end is seen at the next question, within a round trip.
+ */
+export class Introspection {
+  constructor(
+    private readonly policy: Policy,
+    private readonly db: Database,
+    private readonly keys: SigningKeys,
+    private readonly clock: Clock,
+    private readonly issuerUrl: () => string,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** The resource server whose bearer token `authorization` carries; a user's token is no such thing. */
+  resourceServer(authorization: string | undefined): ResourceServer {
+    const [scheme, credentials, ...rest] = (authorization ?? '').trim().split(/\s+/);
+    if (scheme?.toLowerCase() !== 'bearer' || credentials === undefined || rest.length > 0) {
+      throw unauthorized(
+        'missing_token',
+        "Introspection needs a resource server's token: send Authorization: Bearer <its token from the policy>.",
+      );
+    }
+    const server = this.policy.resourceServers.get(createHash('sha256').update(credentials).digest('hex'));
+    if (!server) {
+      throw unauthorized(
+        'not_a_resource_server',
+        "This is not a resource server's token: introspection takes the token a resource server is given in the policy (resourceServers), never a user's.",
+      );
+    }
+    return server;
+  }
+
+  async introspect(server: ResourceServer, token: string): Promise<IntrospectionView> {
+    const claims = await this.verified(token);
+    if (claims === null) return this.inactive('invalid');
+    const { iss, sub, aud, scope, jti, iat, exp } = claims;
+    if (!server.resources.has(aud)) return this.inactive('not_owned');
+    const [grant] = await this.db.query<{
+      user_id: string;
+      resource_id: string;
+      role: string;
+      status: string;
+      expires_at: Date;
+    }>('SELECT user_id, resource_id, role, status, expires_at FROM grants WHERE id = $1', [jti]);
+    const live =
+      grant !== undefined &&
+      grant.status === 'active' &&
+      grant.expires_at.getTime() > this.clock.now() &&
+      grant.user_id === sub &&
+      grant.resource_id === aud &&
+      grant.role === scope &&
+      this.policy.users.has(sub);
+    if (!live) return this.inactive('ended');
+    this.metrics.introspections.inc({ result: 'active' });
+    return { active: true, iss, sub, aud, scope, jti, iat, exp, grant_status: 'active' };
+  }
+
+  /** The claims of a token we signed and that is within its lifetime, or null. */
+  private async verified(token: string): Promise<{
+    iss: string;
+    sub: string;
+    aud: string;
+    scope: string;
+    jti: string;
+    iat: number;
+    exp: number;
+  } | null> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = typeof header.kid === 'string' ? await this.keys.verificationKey(header.kid) : null;
+          if (key === null) throw new UnknownKey();
+          return key;
+        },
+        {
+          algorithms: [SIGNING_ALGORITHM],
+          issuer: this.issuerUrl(),
+          typ: 'JWT',
+          currentDate: new Date(this.clock.now()),
+          requiredClaims: ['sub', 'aud', 'jti', 'iat', 'exp'],
+        },
+      ));
+    } catch (error) {
+      // Anything wrong with the token itself is an answer (not active); a database that fails is not.
+      if (error instanceof errors.JOSEError || error instanceof UnknownKey) return null;
+      throw error;
+    }
+    const { iss, sub, aud, scope, jti, iat, exp } = payload;
+    if (
+      typeof iss !== 'string' ||
+      typeof sub !== 'string' ||
+      typeof aud !== 'string' ||
+      typeof scope !== 'string' ||
+      typeof jti !== 'string' ||
+      !isIdOf('grt', jti) ||
+      typeof iat !== 'number' ||
+      typeof exp !== 'number'
+    )
+      return null;
+    return { iss, sub, aud, scope, jti, iat, exp };
+  }
+
+  private inactive(reason: Inactive): IntrospectionView {
+    this.metrics.introspections.inc({ result: reason });
+    return INACTIVE;
+  }
+}
