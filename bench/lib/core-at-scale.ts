@@ -7,7 +7,8 @@ import { BENCH_PASSWORD } from './policy.js';
  * Run with --expose-gc in a process of its own (so the heap it measures is the core's): signs a desktop
  * core in, measures the heap and the armed timers, has the service grant its user `count` grants (each
  * reaches the core through the event stream, and each credential is fetched into the keychain), then
- * measures again. Prints `BENCH_RESULT <json>`.
+ * measures again; then watches the core renew their tokens for RENEWAL_WATCH_MS. Prints
+ * `BENCH_RESULT <json>`.
  */
 const [serviceUrl, countText, username] = process.argv.slice(2);
 const count = Number(countText);
@@ -42,7 +43,8 @@ await Promise.all(
       // An hour or two each, ends spread out: nothing expires while we measure.
       const created = await client.call('POST', '/v1/requests', token, {
         resourceId: 'sandbox',
-        role: 'operator',
+        // Tokens of 40 s, so the core renews every one of them while it is watched below.
+        role: 'short-token',
         durationSeconds: 3600 + index,
       });
       if (created.status !== 201) throw new Error(`create answered ${created.status}`);
@@ -66,6 +68,43 @@ const absorbedMs = performance.now() - started;
 // Whatever the last events set off (a notification summary waiting to be shown) settles first.
 await sleep(1500);
 const after = { heap: await settledHeap(), timers: clock.pending() };
+
+// Renewals: each token lives 40 s; over this window every one is renewed at least once. What the windows
+// would see (state changes touching grants), what the keychain is asked, the timers and the CPU it costs.
+const RENEWAL_WATCH_MS = 60_000;
+let grantChanges = 0;
+const unsubscribe = desktop.core.store.subscribe((update) => {
+  if (update.kind === 'change' && 'grants' in update.changes) grantChanges += 1;
+});
+const keychainWrites = desktop.keychain.writes();
+const tokensBefore = new Map(
+  await Promise.all(
+    state().grants.map(async (grant) => [grant.id, await desktop.core.credential(grant.id)] as const),
+  ),
+);
+const cpuBefore = process.cpuUsage();
+const timersSeen = new Set<number>();
+const watchStarted = performance.now();
+while (performance.now() - watchStarted < RENEWAL_WATCH_MS) {
+  timersSeen.add(clock.pending().deadlines ?? 0);
+  await sleep(250);
+}
+const cpu = process.cpuUsage(cpuBefore);
+unsubscribe();
+let renewedTokens = 0;
+for (const grant of state().grants) {
+  const now = await desktop.core.credential(grant.id);
+  if (JSON.stringify(now.secret) !== JSON.stringify(tokensBefore.get(grant.id)?.secret)) renewedTokens += 1;
+}
+const renewal = {
+  watchedMs: RENEWAL_WATCH_MS,
+  renewedTokens,
+  keychainWrites: desktop.keychain.writes() - keychainWrites,
+  grantChanges,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+  deadlineTimers: [...timersSeen],
+  stillActive: activeAndStored(),
+};
 const measured = {
   count,
   absorbedMs,
@@ -75,6 +114,7 @@ const measured = {
   timersAfter: after.timers,
   keychainEntries: desktop.keychain.size(),
   warnings: desktop.warnings.length,
+  renewal,
 };
 await desktop.stop();
 process.stdout.write(`BENCH_RESULT ${JSON.stringify(measured)}\n`);

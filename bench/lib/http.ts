@@ -78,6 +78,36 @@ export async function requestAndFetch(client: BenchClient, token: string): Promi
   if (credential.status !== 200) throw new Error(`credential answered ${credential.status}`);
 }
 
+/** A sandbox grant of an hour for each token's user, and its credential token. */
+export async function sandboxTokens(client: BenchClient, tokens: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    tokens.map(async (token) => {
+      const created = await client.call('POST', '/v1/requests', token, {
+        resourceId: 'sandbox',
+        role: 'operator',
+        durationSeconds: 3600,
+      });
+      const grantId = (created.json as { grantId?: string } | null)?.grantId;
+      if (created.status !== 201 || !grantId) throw new Error(`create answered ${created.status}`);
+      const credential = await client.call('GET', `/v1/grants/${grantId}/credential`, token);
+      const secret = (credential.json as { secret?: { token?: string } } | null)?.secret?.token;
+      if (credential.status !== 200 || !secret) throw new Error(`credential answered ${credential.status}`);
+      return secret;
+    }),
+  );
+}
+
+/** One introspection as a resource server asks it; anything but an active answer is an error. */
+export async function introspectActive(
+  client: BenchClient,
+  serverToken: string,
+  token: string,
+): Promise<void> {
+  const answer = await client.call('POST', '/v1/credentials/introspect', serverToken, { token });
+  if (answer.status !== 200 || (answer.json as { active?: boolean } | null)?.active !== true)
+    throw new Error(`introspection answered ${answer.status}`);
+}
+
 /** Runs `iteration` from `concurrency` workers for `durationMs` after a warm-up; latencies in ms. */
 export async function closedLoop(options: {
   concurrency: number;

@@ -8,6 +8,9 @@ export const BENCH_USERS = Array.from(
   (_, index) => `user${String(index + 1).padStart(2, '0')}`,
 );
 
+/** The resource server that introspects sandbox tokens while the lifecycle runs (its token file is beside the policy). */
+export const BENCH_RESOURCE_SERVER_TOKEN = 'bench-resource-server-7c1f0a9e3b5d4c2a8e6f1b0d9c7a5e3f';
+
 /** Approves `prod/read`; nobody else does. */
 export const BENCH_APPROVER = 'lead';
 
@@ -23,6 +26,9 @@ export async function writeBenchPolicy(folder: string): Promise<string> {
     (name) => `  ${name}: { displayName: ${name}, passwordHash: "${passwordHash}", groups: [engineers] }`,
   ).join('\n');
   const file = join(folder, 'bench-policy.yaml');
+  writeFileSync(join(folder, 'bench-resource-server.token'), `${BENCH_RESOURCE_SERVER_TOKEN}\n`, {
+    mode: 0o600,
+  });
   writeFileSync(
     file,
     `version: 1
@@ -46,6 +52,12 @@ resources:
         duration: { min: 10s, default: 5m, max: 1d }
         reasonRequired: false
         approval: auto
+      short-token:
+        requesters: [engineers]
+        duration: { min: 10s, default: 5m, max: 1d }
+        reasonRequired: false
+        approval: auto
+        credentialTtl: 40s
   prod:
     name: Production
     kind: database
@@ -70,6 +82,8 @@ resources:
         reasonRequired: false
         seats: 2
         approval: auto
+resourceServers:
+  bench-api: { tokenFile: bench-resource-server.token, resources: [sandbox] }
 `,
   );
   return file;

@@ -24,6 +24,15 @@ interface CoreMeasurement {
   readonly timersBefore: Record<string, number>;
   readonly timersAfter: Record<string, number>;
   readonly keychainEntries: number;
+  readonly renewal: {
+    readonly watchedMs: number;
+    readonly renewedTokens: number;
+    readonly keychainWrites: number;
+    readonly grantChanges: number;
+    readonly cpuMs: number;
+    readonly deadlineTimers: number[];
+    readonly stillActive: number;
+  };
 }
 
 const describeTimers = (timers: Record<string, number>): string =>
@@ -53,6 +62,15 @@ async function coreAtScale(serviceUrl: string): Promise<ScenarioResult[]> {
       1,
       'exact',
       `every armed timer by owner: ${describeTimers(measured.timersBefore)} with no grants; ${describeTimers(measured.timersAfter)} with ${measured.count}`,
+    ),
+    result(
+      name,
+      'state changes from renewing tokens',
+      'changes',
+      measured.renewal.grantChanges,
+      0,
+      'exact',
+      `${measured.renewal.renewedTokens} of ${measured.renewal.stillActive} tokens (40 s each) renewed in ${round(measured.renewal.watchedMs / 1000)} s with ${measured.renewal.keychainWrites} keychain writes; ${round(measured.renewal.cpuMs)} ms of CPU in the core's process (${round(measured.renewal.cpuMs / Math.max(1, measured.renewal.keychainWrites), 2)} ms a renewal); deadline timers armed meanwhile: ${measured.renewal.deadlineTimers.join(' or ')}`,
     ),
     result(
       name,

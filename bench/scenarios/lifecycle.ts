@@ -1,7 +1,14 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BenchClient, closedLoop, loginAll, requestAndFetch } from '../lib/http.js';
-import { BENCH_PASSWORD, BENCH_USERS } from '../lib/policy.js';
+import {
+  BenchClient,
+  closedLoop,
+  introspectActive,
+  loginAll,
+  requestAndFetch,
+  sandboxTokens,
+} from '../lib/http.js';
+import { BENCH_PASSWORD, BENCH_RESOURCE_SERVER_TOKEN, BENCH_USERS } from '../lib/policy.js';
 import { describeCpu, measureCpu } from '../lib/cpu.js';
 import {
   onEachDatabase,
@@ -14,6 +21,8 @@ import { result, type ScenarioResult } from '../lib/results.js';
 import { percentile, round } from '../lib/stats.js';
 
 const CONCURRENCY = 32;
+// A resource server's checks beside the lifecycles: a few callers, each asking again as soon as answered.
+const INTROSPECTION_CONCURRENCY = 4;
 const WARMUP_MS = 2000;
 
 interface Measured {
@@ -24,37 +33,73 @@ interface Measured {
   readonly cpu: string;
 }
 
-/** request → auto-approve → grant → credential, from 32 workers, each a user of its own, over the given processes. */
-async function measureLifecycles(deployment: Deployment, durationMs: number): Promise<Measured> {
+interface Introspected {
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+/**
+ * request → auto-approve → grant → credential, from 32 workers, each a user of its own, over the given
+ * processes; meanwhile a resource server introspects sandbox tokens against them.
+ */
+async function measureLifecycles(
+  deployment: Deployment,
+  durationMs: number,
+): Promise<Measured & { introspection: Introspected }> {
   const clients = deployment.urls.map((url) => new BenchClient(url, CONCURRENCY));
+  const resourceServers = deployment.urls.map((url) => new BenchClient(url, INTROSPECTION_CONCURRENCY));
   try {
     const tokens = await loginAll(clients, BENCH_USERS, BENCH_PASSWORD);
+    const first = clients[0];
+    if (!first) throw new Error('no client');
+    const credentials = await sandboxTokens(first, tokens.slice(CONCURRENCY, CONCURRENCY + 8));
     const cpu = measureCpu(
       new Map([['service', deployment.pids]]),
       deployment.kind === 'postgres',
       WARMUP_MS,
       durationMs,
     );
-    const run = await closedLoop({
-      concurrency: CONCURRENCY,
-      warmupMs: WARMUP_MS,
-      durationMs,
-      iteration: async (worker) => {
-        const client = clients[worker % clients.length];
-        const token = tokens[worker % tokens.length];
-        if (!client || !token) throw new Error('no client');
-        await requestAndFetch(client, token);
-      },
-    });
+    const [run, checks] = await Promise.all([
+      closedLoop({
+        concurrency: CONCURRENCY,
+        warmupMs: WARMUP_MS,
+        durationMs,
+        iteration: async (worker) => {
+          const client = clients[worker % clients.length];
+          const token = tokens[worker % tokens.length];
+          if (!client || !token) throw new Error('no client');
+          await requestAndFetch(client, token);
+        },
+      }),
+      closedLoop({
+        concurrency: INTROSPECTION_CONCURRENCY,
+        warmupMs: WARMUP_MS,
+        durationMs,
+        iteration: async (worker) => {
+          const client = resourceServers[worker % resourceServers.length];
+          const credential = credentials[worker % credentials.length];
+          if (!client || !credential) throw new Error('no client');
+          await introspectActive(client, BENCH_RESOURCE_SERVER_TOKEN, credential);
+        },
+      }),
+    ]);
     const usage = await cpu;
     return {
       perSecond: (run.completed * 1000) / run.elapsedMs,
       p99Ms: percentile(run.latenciesMs, 99),
       errors: run.errors,
       cpu: usage ? describeCpu(usage, run.completed) : '',
+      introspection: {
+        perSecond: (checks.completed * 1000) / checks.elapsedMs,
+        p50Ms: percentile(checks.latenciesMs, 50),
+        p99Ms: percentile(checks.latenciesMs, 99),
+        errors: checks.errors,
+      },
     };
   } finally {
-    await Promise.all(clients.map((client) => client.close()));
+    await Promise.all([...clients, ...resourceServers].map((client) => client.close()));
   }
 }
 
@@ -204,6 +249,15 @@ export async function lifecycleScenario(policyFile: string, full: boolean): Prom
           note,
         ),
         result(`lifecycle on ${label}`, 'p99 latency', 'ms', round(run.p99Ms), 50, 'lower'),
+        result(
+          `introspection during the lifecycle on ${label}`,
+          'p99 latency',
+          'ms',
+          round(run.introspection.p99Ms, 2),
+          10,
+          'lower',
+          `${INTROSPECTION_CONCURRENCY} resource-server callers beside the ${CONCURRENCY} lifecycle workers: ${round(run.introspection.perSecond)}/s, p50 ${round(run.introspection.p50Ms, 2)} ms, ${run.introspection.errors} errors`,
+        ),
       ];
     },
     { name: 'lifecycle', metric: 'throughput', unit: 'lifecycles/s' },

@@ -8,6 +8,8 @@ export interface TrackedGrant {
    */
   readonly startsAt: number | null;
   readonly expiresAt: number;
+  /** When its credential is to be renewed, on the service's clock; null when it is not renewed. */
+  readonly renewAt: number | null;
 }
 
 export interface DeadlineHandlers {
@@ -15,6 +17,8 @@ export interface DeadlineHandlers {
   reminder(grantId: string, secondsLeft: number, leadSeconds: number): void;
   /** The grant's expiry passed on our (corrected) clock, whether or not the service has said so. */
   expired(grantId: string): void;
+  /** Its credential is due for renewal (it stops working soon, while the grant goes on). */
+  renew(grantId: string): void;
 }
 
 interface Deadline {
@@ -25,7 +29,8 @@ interface Deadline {
 }
 
 /**
- * One timer, armed at the next local deadline of any grant: a reminder lead or an expiry. Deadlines are
+ * One timer, armed at the next local deadline of any grant: a reminder lead, a credential's renewal or an
+ * expiry. Deadlines are
  * computed on the service's clock and moved onto ours with the measured offset. Each reminder fires once
  * per (grant, lead, expiry); a lead as long as the grant or longer is skipped; after a sleep that passed
  * several leads, only the latest one fires. Re-arm after resume, unlock or a clock change: the delay is
@@ -128,6 +133,20 @@ export class DeadlineScheduler {
             this.handlers.expired(grant.grantId);
           },
         });
+      }
+      // A renewal before the grant's end; a late one is due at once (it fires once per credential).
+      if (grant.renewAt !== null && grant.renewAt < grant.expiresAt) {
+        const renewKey = `${grant.grantId}|renew|${grant.renewAt}`;
+        if (!this.fired.has(renewKey)) {
+          deadlines.push({
+            at: grant.renewAt - this.offsetMs,
+            grantId: grant.grantId,
+            key: renewKey,
+            fire: () => {
+              this.handlers.renew(grant.grantId);
+            },
+          });
+        }
       }
       // Ended, or known from the index alone: no reminders for it.
       if (expiresLocal <= now || grant.startsAt === null) continue;

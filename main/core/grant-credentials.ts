@@ -1,6 +1,7 @@
 import type { GrantState } from '../../preload/contract.js';
 import type { GrantView } from '../../api/schemas.js';
 import { messageOf, type CoreContext } from './core-context.js';
+import { CredentialRenewal } from './credential-renewal.js';
 import { DeadlineScheduler, type TrackedGrant } from './deadlines.js';
 import { ServiceError } from '../../api/errors.js';
 import { UserError } from './errors.js';
@@ -40,8 +41,17 @@ export class GrantCredentials {
    */
   private readonly announced = new Set<string>();
   private readonly deadlines: DeadlineScheduler;
+  private readonly renewal: CredentialRenewal;
 
   constructor(private readonly core: CoreContext) {
+    this.renewal = new CredentialRenewal(core, {
+      trackDeadlines: () => {
+        this.trackDeadlines();
+      },
+      setCredential: (grantId, credential, error, kind) => {
+        this.setCredential(grantId, credential, error, kind);
+      },
+    });
     this.deadlines = new DeadlineScheduler(core.deps.clock, {
       reminder: (grantId, secondsLeft, lead) => {
         const grant = core.grant(grantId);
@@ -49,6 +59,9 @@ export class GrantCredentials {
       },
       expired: (grantId) => {
         void this.endLocally(grantId);
+      },
+      renew: () => {
+        this.renewal.renewDue();
       },
     });
   }
@@ -84,6 +97,8 @@ export class GrantCredentials {
         'This grant has ended; its credential is gone. Request access again.',
       );
     }
+    // A kept token past its own expiry (renewal could not reach the service) is renewed first.
+    if (this.renewal.expired(grantId)) await this.renewal.renew([grant]);
     const stored = await this.core.vault.read(grantId);
     if (stored) return stored;
     await this.fetch(grant);
@@ -166,16 +181,23 @@ export class GrantCredentials {
     const activeIds = new Set(active.map((grant) => grant.id));
     // An ended grant is never active again, so nothing more about it can be told as an activation.
     for (const grantId of this.announced) if (!activeIds.has(grantId)) this.announced.delete(grantId);
+    const entries = this.core.vault.entries();
+    const indexed = new Map(entries.map((entry) => [entry.grantId, entry]));
     const tracked: TrackedGrant[] = [
       ...active.map((grant) => ({
         grantId: grant.id,
         startsAt: Date.parse(grant.startsAt),
         expiresAt: Date.parse(grant.expiresAt),
+        renewAt: this.renewal.renewAt(grant, indexed.get(grant.id)),
       })),
-      ...this.core.vault
-        .entries()
+      ...entries
         .filter((entry) => !activeIds.has(entry.grantId))
-        .map((entry) => ({ grantId: entry.grantId, startsAt: null, expiresAt: Date.parse(entry.expiresAt) })),
+        .map((entry) => ({
+          grantId: entry.grantId,
+          startsAt: null,
+          expiresAt: Date.parse(entry.expiresAt),
+          renewAt: null,
+        })),
     ];
     const offsetMs = this.core.offsetMs();
     this.deadlines.update(tracked, settings.reminderLeadsSeconds, offsetMs);
@@ -198,7 +220,7 @@ export class GrantCredentials {
 
   async stop(): Promise<void> {
     this.deadlines.stop();
-    await Promise.allSettled([...this.fetches.values()]);
+    await Promise.allSettled([...this.fetches.values(), this.renewal.settled()]);
   }
 
   /** A grant from the service, with where its credential stands here. */

@@ -11,6 +11,11 @@ export const vaultEntrySchema = z.object({
   storedAt: z.string(),
   /** The credential's kind (`postgres`, say): what the windows may offer for it. Unknown in older files. */
   kind: z.string().nullable().catch(null),
+  /**
+   * When the stored credential itself stops working, on the service's clock: before the grant's expiry
+   * for a signed token, which is renewed ahead of it. Unknown in older files (renewed at once).
+   */
+  credentialExpiresAt: z.iso.datetime().nullable().catch(null),
 });
 export type VaultEntry = z.output<typeof vaultEntrySchema>;
 

@@ -44,6 +44,7 @@ export class CredentialVault {
         expiresAt: grant.expiresAt,
         storedAt: new Date(this.clock.now()).toISOString(),
         kind: credential.kind,
+        credentialExpiresAt: credential.expiresAt,
       },
     ]);
     try {
@@ -79,6 +80,40 @@ export class CredentialVault {
     if (!stored) return false;
     await this.store(grant, { ...stored, expiresAt: grant.expiresAt });
     return true;
+  }
+
+  /**
+   * Puts fresh credentials in place of the ones kept for their grants (a renewal): the same keychain
+   * entries, overwritten (no new entry, so no new prompt), then the index once for all of them. Answers
+   * the grant ids renewed; a credential the keychain refused keeps its old copy and is in none of them.
+   */
+  async renew(credentials: readonly StoredCredential[]): Promise<{
+    renewed: string[];
+    failed: { grantId: string; error: unknown }[];
+  }> {
+    const indexed = new Set(this.entries().map((entry) => entry.grantId));
+    const renewed = new Map<string, StoredCredential>();
+    const failed: { grantId: string; error: unknown }[] = [];
+    for (const credential of credentials) {
+      // Only over a kept copy: a grant wiped meanwhile gets no secret back.
+      if (!indexed.has(credential.grantId)) continue;
+      try {
+        await this.keychain.set(grantAccount(credential.grantId), JSON.stringify(credential));
+        renewed.set(credential.grantId, credential);
+      } catch (error) {
+        failed.push({ grantId: credential.grantId, error });
+      }
+    }
+    if (renewed.size > 0) {
+      const storedAt = new Date(this.clock.now()).toISOString();
+      this.index((entries) =>
+        entries.map((entry) => {
+          const credential = renewed.get(entry.grantId);
+          return credential ? { ...entry, storedAt, credentialExpiresAt: credential.expiresAt } : entry;
+        }),
+      );
+    }
+    return { renewed: [...renewed.keys()], failed };
   }
 
   /** Removes a grant's credential. true when there was one in the keychain. */

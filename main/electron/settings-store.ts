@@ -36,6 +36,7 @@ export const SETTINGS_SCHEMA: Schema<StoredSettings> = {
         expiresAt: text,
         storedAt: text,
         kind: { type: ['string', 'null'] },
+        credentialExpiresAt: { type: ['string', 'null'] },
       },
     },
   },

@@ -5,7 +5,7 @@ import { ManualClock } from '../support/manual-clock.js';
 type Fired =
   | { kind: 'reminder'; grantId: string; secondsLeft: number; lead: number; at: number }
   | {
-      kind: 'expired';
+      kind: 'expired' | 'renew';
       grantId: string;
       at: number;
     };
@@ -24,6 +24,11 @@ function setup(onFire?: (event: Fired, scheduler: DeadlineScheduler) => void) {
       fired.push(event);
       onFire?.(event, scheduler);
     },
+    renew: (grantId) => {
+      const event: Fired = { kind: 'renew', grantId, at: clock.now() };
+      fired.push(event);
+      onFire?.(event, scheduler);
+    },
   });
   const grant = (
     grantId: string,
@@ -33,6 +38,7 @@ function setup(onFire?: (event: Fired, scheduler: DeadlineScheduler) => void) {
     grantId,
     startsAt: clock.now() - startedAgoSeconds * 1000,
     expiresAt: clock.now() + (seconds - startedAgoSeconds) * 1000,
+    renewAt: null,
   });
   return { clock, fired, scheduler, grant };
 }
@@ -148,7 +154,7 @@ describe('the deadline scheduler', () => {
     // The service's clock is 90 s ahead: its expiry (service time) comes 90 s earlier on ours.
     const serviceNow = clock.now() + 90_000;
     scheduler.update(
-      [{ grantId: 'g', startsAt: serviceNow, expiresAt: serviceNow + 300_000 }],
+      [{ grantId: 'g', startsAt: serviceNow, expiresAt: serviceNow + 300_000, renewAt: null }],
       LEADS,
       90_000,
     );
@@ -209,7 +215,7 @@ describe('the deadline scheduler', () => {
     const { clock, scheduler, fired } = setup();
     const expiresAt = clock.now() + 15 * 60_000;
     // The service's clock is 90 s ahead of ours: the expiry comes 90 s earlier here.
-    scheduler.update([{ grantId: 'indexed', startsAt: null, expiresAt }], LEADS, 90_000);
+    scheduler.update([{ grantId: 'indexed', startsAt: null, expiresAt, renewAt: null }], LEADS, 90_000);
     expect(scheduler.nextAt).toBe(expiresAt - 90_000);
     clock.advance(expiresAt - 90_000 - clock.now() - 1);
     expect(fired).toEqual([]);
@@ -247,12 +253,38 @@ describe('the deadline scheduler', () => {
     it('a grant that had already ended when it was first seen expires at once, without reminders', () => {
       const { clock, scheduler, fired } = setup();
       scheduler.update(
-        [{ grantId: 'old', startsAt: clock.now() - 120_000, expiresAt: clock.now() - 1 }],
+        [{ grantId: 'old', startsAt: clock.now() - 120_000, expiresAt: clock.now() - 1, renewAt: null }],
         LEADS,
         0,
       );
       expect(fired).toEqual([{ kind: 'expired', grantId: 'old', at: clock.now() }]);
       expect(clock.pendingTimers).toBe(0);
     });
+  });
+
+  it('renews a credential at its renewAt, on the same one timer, once per renewAt, and never past the expiry', () => {
+    const { clock, scheduler, fired, grant } = setup();
+    const start = clock.now();
+    const renewing = { ...grant('renewing', 1800), renewAt: start + 240_000 };
+    // A renewal due at or after the grant's end is no renewal.
+    const lastMinute = { ...grant('last', 100), renewAt: start + 100_000 };
+    scheduler.update([renewing, lastMinute], [], 0);
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(240_000);
+    expect(fired.filter((event) => event.kind === 'renew')).toEqual([
+      { kind: 'renew', grantId: 'renewing', at: start + 240_000 },
+    ]);
+    // The same renewAt again (nothing renewed yet) does not fire twice; the next one does.
+    scheduler.update([renewing], [], 0);
+    scheduler.update([{ ...renewing, renewAt: start + 480_000 }], [], 0);
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(240_000);
+    expect(fired.filter((event) => event.kind === 'renew').map((event) => event.at)).toEqual([
+      start + 240_000,
+      start + 480_000,
+    ]);
+    // One already past (the machine slept) is due at once.
+    scheduler.update([{ ...renewing, renewAt: start + 60_000 }], [], 0);
+    expect(fired.at(-1)).toEqual({ kind: 'renew', grantId: 'renewing', at: clock.now() });
   });
 });

@@ -14,6 +14,7 @@ const entry = (grantId: string): VaultEntry => ({
   expiresAt: '2030-01-07T10:00:00.000Z',
   storedAt: '2030-01-07T09:00:00.000Z',
   kind: 'token',
+  credentialExpiresAt: null,
 });
 
 const valid = {

@@ -58,6 +58,7 @@ describe.runIf(keychainAvailable)('the credential vault on the real OS keychain'
         expiresAt: a.expiresAt,
         storedAt: at(clock.now()),
         kind: 'token',
+        credentialExpiresAt: a.expiresAt,
       },
       {
         grantId: 'grt_b',
@@ -66,6 +67,7 @@ describe.runIf(keychainAvailable)('the credential vault on the real OS keychain'
         expiresAt: b.expiresAt,
         storedAt: at(clock.now()),
         kind: 'token',
+        credentialExpiresAt: b.expiresAt,
       },
     ]);
 
@@ -130,7 +132,7 @@ describe.runIf(keychainAvailable)('the credential vault on the real OS keychain'
     expect(settings.writes.length).toBeGreaterThanOrEqual(4);
     for (const written of settings.writes) expect(JSON.stringify(written)).not.toMatch(/SECRET|jwt/);
     expect(Object.keys(settings.current.vault[0] ?? {}).sort()).toEqual(
-      ['expiresAt', 'grantId', 'kind', 'resourceId', 'role', 'storedAt'].sort(),
+      ['credentialExpiresAt', 'expiresAt', 'grantId', 'kind', 'resourceId', 'role', 'storedAt'].sort(),
     );
   });
 
@@ -257,6 +259,7 @@ describe('the credential vault without a keychain', () => {
       expiresAt: a.expiresAt,
       storedAt: at(0),
       kind: 'token',
+      credentialExpiresAt: null,
     };
     settings.write({ ...settings.current, vault: [entry] });
     const vault = new CredentialVault(missingKeychain(), settings, clock, log);

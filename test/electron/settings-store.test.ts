@@ -24,6 +24,7 @@ const vaultEntry = {
   expiresAt: '2030-01-07T10:00:00.000Z',
   storedAt: '2030-01-07T09:00:00.000Z',
   kind: 'token',
+  credentialExpiresAt: '2030-01-07T09:05:00.000Z',
 };
 
 function open() {

@@ -8,14 +8,17 @@ import type { NavigationTarget } from '../../preload/contract.js';
 import type { ManualClock } from './manual-clock.js';
 
 /** A keychain in memory, for tests and the bench that are not about the OS keychain. */
-export function memoryKeychain(): Keychain & { readonly size: () => number } {
+export function memoryKeychain(): Keychain & { readonly size: () => number; readonly writes: () => number } {
   const entries = new Map<string, string>();
+  let writes = 0;
   return {
     get: (account) => Promise.resolve(entries.get(account) ?? null),
     set: (account, secret) => {
       entries.set(account, secret);
+      writes += 1;
       return Promise.resolve();
     },
+    writes: () => writes,
     delete: (account) => Promise.resolve(entries.delete(account)),
     accounts: () => Promise.resolve([...entries.keys()]),
     size: () => entries.size,
