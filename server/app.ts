@@ -210,7 +210,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     grants: new Grants(domain, issuers, clock),
     hub,
     keys,
-    introspection: new Introspection(policy, db, keys, clock, issuerUrl, metrics),
+    introspection: new Introspection(policy, db, keys, clock, metrics),
     auditChainer,
     version: VERSION,
   };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { AuditEntryView, GrantView, RequestView } from '../../api/schemas.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
@@ -187,6 +188,44 @@ describe.runIf(postgresAvailable())('sessions that end, two instances on one Pos
       .body.items;
     expect((await second.api.post(`/v1/sessions/${bobSession?.id ?? ''}/end`, admin)).status).toBe(204);
     for (const stream of streams) await stream.until(() => stream.isEnded, 'the stream to end', 5000);
+  });
+
+  it('answers introspection on either instance for a token the other issued, with no public URL set', async () => {
+    second ??= await startService({ kind: 'postgres', database, clock: first.clock });
+    const serverToken = 'rs-two-instances-0f3c9a7b1e5d4c2a8b6e';
+    const demo = await demoOrganisation();
+    const policy = {
+      ...demo,
+      resourceServers: new Map([
+        [
+          createHash('sha256').update(serverToken).digest('hex'),
+          { id: 'sandbox-api', resources: new Set(['sandbox']) },
+        ],
+      ]),
+    };
+    // Two instances listening on two ports: each signs with its own listening address as `iss`.
+    const issuing = await startService({ kind: 'postgres', database, clock: first.clock, policy });
+    const asking = await startService({ kind: 'postgres', database, clock: first.clock, policy });
+    onTestFinished(async () => {
+      await issuing.stop();
+      await asking.stop();
+    });
+    const alice = await issuing.api.login('alice');
+    const created = await issuing.api.post<RequestView>('/v1/requests', alice, {
+      resourceId: 'sandbox',
+      role: 'operator',
+      durationSeconds: 600,
+    });
+    const credential = await issuing.api.get<{ secret: { token: string } }>(
+      `/v1/grants/${created.body.grantId ?? ''}/credential`,
+      alice,
+    );
+    const answer = await asking.api.call<{ active: boolean; iss?: string }>(
+      'POST',
+      '/v1/credentials/introspect',
+      { token: serverToken, body: { token: credential.body.secret.token } },
+    );
+    expect(answer.body).toMatchObject({ active: true, iss: issuing.url });
   });
 
   it('offboards: a new instance whose policy no longer names a person ends their streams on the other', async () => {
