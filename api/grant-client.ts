@@ -25,6 +25,8 @@ export interface GrantClientOptions {
   readonly clock: Clock;
   readonly offset: ClockOffsetEstimator;
   readonly retry?: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /** Sent as User-Agent: the service lists a person's sessions by the device that signed in. */
+  readonly userAgent?: string;
   readonly random?: () => number;
 }
 
@@ -251,6 +253,7 @@ export class GrantClient {
     if (call.authenticated) headers.authorization = `Bearer ${this.requireToken()}`;
     if (call.body !== undefined) headers['content-type'] = 'application/json';
     if (call.idempotencyKey) headers['idempotency-key'] = call.idempotencyKey;
+    if (this.options.userAgent !== undefined) headers['user-agent'] = this.options.userAgent;
     const attempts = call.retry ? this.retry.attempts : 1;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -74,6 +74,7 @@ export class TimeboxCore {
       fetch: deps.fetch,
       clock: deps.clock,
       offset: this.offset,
+      userAgent: `Timebox desktop (${process.platform})`,
       ...(deps.random ? { random: deps.random } : {}),
     });
     this.notices = new NotificationPolicy({

@@ -4,7 +4,7 @@ import type { StateUpdate } from '../../preload/contract.js';
 import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { startService, type RunningService } from '../support/service.js';
-import { desktopOf, sandboxGrant, stopEveryone, type Person } from './harness.js';
+import { desktopOf, sandboxGrant, sessionToken, stopEveryone, type Person } from './harness.js';
 import { until } from './helpers.js';
 
 if (!keychainAvailable)
@@ -83,6 +83,18 @@ describe.runIf(keychainAvailable).each(DATABASES)(
       const read = await alice.core.credential(grant.id);
       expect((read.secret as { token?: string }).token).not.toBe(first.token);
       expect(Date.parse(read.expiresAt)).toBeGreaterThan(running.clock.now());
+    });
+
+    it('signs in as a device the person recognises in their list of sessions', async () => {
+      const alice = await desktopOf(running, { username: 'alice' });
+      people.push(alice);
+      const listed = await running.api.get<{ items: { device: string; current: boolean }[] }>(
+        '/v1/sessions',
+        await sessionToken(alice),
+      );
+      expect(listed.body.items).toEqual([
+        expect.objectContaining({ device: `Timebox desktop (${process.platform})`, current: true }),
+      ]);
     });
   },
 );
