@@ -73,9 +73,16 @@ const after = { heap: await settledHeap(), timers: clock.pending() };
 // would see (state changes touching grants), what the keychain is asked, the timers and the CPU it costs.
 const RENEWAL_WATCH_MS = 60_000;
 let grantChanges = 0;
+// What a person could see: a grant shown as anything but stored (fetching, failed) at any change.
+let notStoredShown = 0;
 const unsubscribe = desktop.core.store.subscribe((update) => {
-  if (update.kind === 'change' && 'grants' in update.changes) grantChanges += 1;
+  if (update.kind !== 'change' || !update.changes.grants) return;
+  grantChanges += 1;
+  notStoredShown += update.changes.grants.filter(
+    (grant) => grant.status === 'active' && grant.credential !== 'stored',
+  ).length;
 });
+const warningsBefore = desktop.warnings.length;
 const keychainWrites = desktop.keychain.writes();
 const tokensBefore = new Map(
   await Promise.all(
@@ -101,6 +108,8 @@ const renewal = {
   renewedTokens,
   keychainWrites: desktop.keychain.writes() - keychainWrites,
   grantChanges,
+  notStoredShown,
+  warnings: desktop.warnings.slice(warningsBefore, warningsBefore + 3),
   cpuMs: (cpu.user + cpu.system) / 1000,
   deadlineTimers: [...timersSeen],
   stillActive: activeAndStored(),
