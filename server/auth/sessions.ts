@@ -37,7 +37,7 @@ const MAX_DEVICE_LENGTH = 200;
  * A session's last use is written at most once a minute (per session, on any instance), so the calls of
  * a busy client cost no extra write; the idle timeout therefore counts from up to a minute early.
  */
-export const SESSION_USE_GRANULARITY_MS = 60_000;
+const SESSION_USE_GRANULARITY_MS = 60_000;
 
 export const unauthorized = (code: string, message: string): ApiError =>
   new ApiError(401, code, message, undefined, { 'www-authenticate': `Bearer error="invalid_token"` });

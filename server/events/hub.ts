@@ -42,7 +42,7 @@ interface StoredEvent {
 const PAGE_SIZE = 500;
 // How often open streams count as use of their sessions, and are checked against the database: the
 // backstop behind the NOTIFY that ends a stream at once when its session ends.
-export const SESSION_KEEPALIVE_MS = 60_000;
+const SESSION_KEEPALIVE_MS = 60_000;
 // A client this far behind is not reading: drop it, and it resumes with Last-Event-ID when it can.
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
