@@ -5,8 +5,11 @@ import { startService, type RunningService } from '../lib/processes.js';
 import { result, type ScenarioResult } from '../lib/results.js';
 import { round } from '../lib/stats.js';
 
-/** How long the started services are left alone before their memory is read. */
-const IDLE_MS = 5000;
+/**
+ * How long the started services are left alone before their memory is read: past the 11 s after which a
+ * service that created its PGlite folder has the last of initdb's garbage collected (pglite-engine.ts).
+ */
+const IDLE_MS = 15_000;
 
 /** RSS idle per process, in MiB: the embedded service and the desktop demo should stay near 300 MB. */
 const RSS_TARGET_MB = 350;
