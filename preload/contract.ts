@@ -18,8 +18,12 @@ export interface UserView {
   readonly isAdmin: boolean;
 }
 
-/** Where the keychain copy of a grant's credential stands. */
-export type CredentialState = 'fetching' | 'stored' | 'failed' | 'wiped' | 'none';
+/**
+ * Where the keychain copy of a grant's credential stands. `kept`: the grant ended but the keychain refused
+ * to remove its credential (locked, or gone); credentialError says why, and Timebox removes it as soon as
+ * the keychain lets it.
+ */
+export type CredentialState = 'fetching' | 'stored' | 'failed' | 'wiped' | 'none' | 'kept';
 
 export interface GrantState extends GrantView {
   readonly credential: CredentialState;
@@ -69,7 +73,12 @@ export interface AppState {
   };
   /** Service time minus local time: add it to Date.now() for the service's now. */
   readonly clockOffsetMs: number;
-  readonly keychain: { readonly available: boolean; readonly message: string | null };
+  /** locked: the keychain is there but locked; Timebox waits for it to be unlocked and carries on. */
+  readonly keychain: {
+    readonly available: boolean;
+    readonly locked: boolean;
+    readonly message: string | null;
+  };
   readonly catalog: readonly ResourceView[];
   /** My grants, active ones and the most recent ended ones. */
   readonly grants: readonly GrantState[];

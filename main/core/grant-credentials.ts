@@ -5,7 +5,7 @@ import { CredentialRenewal } from './credential-renewal.js';
 import { DeadlineScheduler, type TrackedGrant } from './deadlines.js';
 import { ServiceError } from '../../api/errors.js';
 import { UserError } from './errors.js';
-import { KeychainUnavailableError } from './keychain.js';
+import { KeychainLockedError, KeychainUnavailableError } from './keychain.js';
 import { newerGrant, upsert } from './merge.js';
 import * as text from './notice-text.js';
 import { POSTGRES_KIND } from './credential-kinds.js';
@@ -42,8 +42,14 @@ export class GrantCredentials {
   private readonly announced = new Set<string>();
   private readonly deadlines: DeadlineScheduler;
   private readonly renewal: CredentialRenewal;
+  /** Ended grants whose credential could not be removed: removed, and told, once the keychain lets us. */
+  private readonly kept = new Set<string>();
 
-  constructor(private readonly core: CoreContext) {
+  /** `keychainTrouble`: the keychain refused (locked, gone); something now waits for it to come back. */
+  constructor(
+    private readonly core: CoreContext,
+    private readonly keychainTrouble: () => void = () => undefined,
+  ) {
     this.renewal = new CredentialRenewal(core, {
       trackDeadlines: () => {
         this.trackDeadlines();
@@ -71,17 +77,46 @@ export class GrantCredentials {
     const probe = await this.core.vault.probe();
     this.core.store.update({
       keychain: probe.available
-        ? { available: true, message: null }
-        : { available: false, message: probe.message },
+        ? { available: true, locked: false, message: null }
+        : { available: false, locked: probe.locked, message: probe.message },
     });
+    if (!probe.available) this.keychainTrouble();
   }
 
-  /** Start-up, before anything is known from the service: whatever expired while the app was closed goes now. */
+  /** Whether an ended grant's credential still waits to be removed. */
+  hasKept(): boolean {
+    return this.kept.size > 0;
+  }
+
+  /** Removes what could not be removed before (the keychain was locked or gone), and says so. */
+  async retryKept(): Promise<void> {
+    for (const grantId of [...this.kept]) {
+      const entry = this.core.vault.entries().find((candidate) => candidate.grantId === grantId);
+      if (!entry) {
+        this.kept.delete(grantId); // wiped meanwhile (a sweep, a sync)
+        continue;
+      }
+      await this.wipe(this.core.grant(grantId) ?? fromIndex(entry), 'late');
+    }
+  }
+
+  /**
+   * Start-up, before anything is known from the service: whatever expired while the app was closed goes
+   * now. A keychain that refuses (locked meanwhile) keeps the index entries, for the next attempt.
+   */
   async sweepExpired(): Promise<void> {
     const now = this.core.deps.clock.now() + this.core.offsetMs();
-    const wiped = await this.core.vault.sweep((entry) => Date.parse(entry.expiresAt) > now);
-    if (wiped.length > 0)
-      this.core.deps.log.info({ wiped: wiped.length }, 'start-up sweep removed credentials of ended grants');
+    try {
+      const wiped = await this.core.vault.sweep((entry) => Date.parse(entry.expiresAt) > now);
+      if (wiped.length > 0)
+        this.core.deps.log.info(
+          { wiped: wiped.length },
+          'start-up sweep removed credentials of ended grants',
+        );
+    } catch (error) {
+      this.core.deps.log.warn({ error: messageOf(error) }, 'the start-up sweep could not reach the keychain');
+      this.refused(error);
+    }
     this.trackDeadlines();
   }
 
@@ -256,8 +291,13 @@ export class GrantCredentials {
     if (entry) await this.wipe(fromIndex(entry), true);
   }
 
-  /** Removes a grant's credential; `tell`: say so, in words that match what became of it. */
-  private async wipe(grant: EndingGrant, tell: boolean): Promise<void> {
+  /**
+   * Removes a grant's credential; `tell`: say so, in words that match what became of it ('late': only
+   * when it is removed, the grant's end having been told already with the credential still kept).
+   */
+  private async wipe(grant: EndingGrant, telling: boolean | 'late'): Promise<void> {
+    // Its end was told already, with the credential kept: what is news now is only its removal.
+    const tell = telling === true && this.kept.has(grant.id) ? 'late' : telling;
     const indexed = this.core.vault.entries().some((entry) => entry.grantId === grant.id);
     let removal: text.CredentialRemoval;
     if (!indexed && !this.core.store.state.keychain.available) {
@@ -267,17 +307,43 @@ export class GrantCredentials {
         const deleted = await this.core.vault.wipe(grant.id);
         removal = deleted || indexed ? { outcome: 'removed' } : { outcome: 'none' };
         if (removal.outcome === 'removed') this.setCredential(grant.id, 'wiped', null, null);
+        this.kept.delete(grant.id);
       } catch (error) {
         this.core.deps.log.warn(
           { grantId: grant.id, error: messageOf(error) },
           'could not wipe a credential',
         );
-        // The index keeps its entry, so the next sync or start tries again.
+        // The index keeps its entry: retried when the keychain answers again, and at every start.
         removal = indexed ? { outcome: 'failed', message: messageOf(error) } : { outcome: 'none' };
+        if (indexed) {
+          this.kept.add(grant.id);
+          this.setCredential(
+            grant.id,
+            'kept',
+            messageOf(error),
+            this.core.grant(grant.id)?.credentialKind ?? null,
+          );
+        }
+        this.refused(error);
       }
     }
-    if (tell) this.core.notify(text.ended(this.core.noticeContext(), grant, removal));
+    if (tell === true) this.core.notify(text.ended(this.core.noticeContext(), grant, removal));
+    else if (tell === 'late' && removal.outcome === 'removed')
+      this.core.notify(text.removedLate(this.core.noticeContext(), grant));
     this.trackDeadlines();
+  }
+
+  /** The keychain refused a call: the state says so (locked, or gone) and the watch waits for it. */
+  private refused(error: unknown): void {
+    if (error instanceof KeychainUnavailableError)
+      this.core.store.update({
+        keychain: {
+          available: false,
+          locked: error instanceof KeychainLockedError,
+          message: error.message,
+        },
+      });
+    this.keychainTrouble();
   }
 
   private fetch(grant: GrantState): Promise<void> {

@@ -15,12 +15,29 @@ export interface Keychain {
 
 /** There is no keychain to keep secrets in. Timebox then keeps none: there is no plaintext fallback. */
 export class KeychainUnavailableError extends UserError {
-  constructor(cause: string) {
-    super(
-      'keychain_unavailable',
-      `No system keychain is available (${cause}). Timebox keeps credentials only in the keychain: unlock or start one (on Linux, GNOME Keyring or KWallet) and try again.`,
-    );
+  constructor(
+    cause: string,
+    code = 'keychain_unavailable',
+    message = `No system keychain is available (${cause}). Timebox keeps credentials only in the keychain: unlock or start one (on Linux, GNOME Keyring or KWallet) and try again.`,
+  ) {
+    super(code, message);
     this.name = 'KeychainUnavailableError';
+  }
+}
+
+/**
+ * The keychain is there but locked (a screen lock, a keyring never unlocked since login). Nothing can be
+ * read, stored or removed until it is unlocked; Timebox checks the lock first and never calls into a
+ * locked keychain (keytar crashes the process searching one, and answers a delete with "nothing there").
+ */
+export class KeychainLockedError extends KeychainUnavailableError {
+  constructor(what = 'Your keychain is locked') {
+    super(
+      what,
+      'keychain_locked',
+      `${what}. Unlock it (on Linux, the login keyring) and Timebox carries on: credentials it could not store or remove are stored or removed then.`,
+    );
+    this.name = 'KeychainLockedError';
   }
 }
 

@@ -162,7 +162,21 @@ export function ended(
       return {
         ...base,
         kind: 'credential-kept',
-        body: `${why} Its credential could not be removed from your keychain: ${removal.message} Timebox tries again the next time it syncs or starts.`,
+        body: `${why} Its credential could not be removed from your keychain: ${removal.message} Timebox removes it as soon as the keychain lets it (it checks every few seconds, and at every start).`,
       };
   }
+}
+
+/** An ended grant's credential, kept because the keychain refused, is removed at last. */
+export function removedLate(
+  context: NoticeContext,
+  grant: Pick<GrantView, 'id' | 'resourceId' | 'role'>,
+): Notice {
+  return {
+    key: `removed-late:${grant.id}`,
+    kind: 'ended',
+    title: `Credential removed: ${what(context, grant)}`,
+    body: 'Your keychain answers again, and the credential of this ended grant is no longer in it.',
+    target: { view: 'access', grantId: grant.id },
+  };
 }

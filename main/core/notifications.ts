@@ -73,7 +73,7 @@ const SUMMARIES: Readonly<
   }),
   'credential-kept': (count) => ({
     title: `${count} ended grants left credentials in your keychain`,
-    body: 'Timebox could not remove them; it tries again the next time it syncs or starts.',
+    body: 'Timebox could not remove them; it removes them as soon as the keychain lets it.',
     target: { view: 'access' },
   }),
   'session-ended': () => ({

@@ -16,6 +16,8 @@ import { isSessionEnded, ServiceError } from '../../api/errors.js';
 import { UserError } from './errors.js';
 import { GrantClient } from '../../api/grant-client.js';
 import { GrantCredentials } from './grant-credentials.js';
+import { KeychainUnavailableError } from './keychain.js';
+import { KeychainWatch } from './keychain-watch.js';
 import { LiveSync } from './live-sync.js';
 import { NotificationPolicy } from './notifications.js';
 import { noTerminal, postgresLogin, psqlEnvironment } from './psql.js';
@@ -48,6 +50,9 @@ export class TimeboxCore {
   private readonly credentials: GrantCredentials;
   private readonly notices: NotificationPolicy;
   private readonly clockWatch: ClockWatch;
+  private readonly keychainWatch: KeychainWatch;
+  /** start() met a locked or missing keychain: the start-up sweep and the saved session wait for it. */
+  private startWaits = false;
   private readonly navigationListeners = new Set<(target: NavigationTarget) => void>();
   /** The service's clock offset as last measured: what deadlines go by while it is measured again. */
   private lastOffsetMs = 0;
@@ -59,7 +64,7 @@ export class TimeboxCore {
       session: { status: 'signed-out', user: null, message: null },
       connection: { status: 'idle', retryAt: null, message: null },
       clockOffsetMs: 0,
-      keychain: { available: true, message: null },
+      keychain: { available: true, locked: false, message: null },
       catalog: [],
       grants: [],
       requests: [],
@@ -119,7 +124,10 @@ export class TimeboxCore {
       offsetMs: () => this.measuredOffsetMs(),
       call: (operation) => this.call(operation),
     };
-    this.credentials = new GrantCredentials(this.context);
+    this.keychainWatch = new KeychainWatch(deps.clock, () => this.keychainAgain());
+    this.credentials = new GrantCredentials(this.context, () => {
+      this.keychainWatch.ensure();
+    });
     this.sync = new LiveSync(this.context, this.credentials, {
       sessionEnded: (code) => {
         void this.session.ended(code);
@@ -151,13 +159,15 @@ export class TimeboxCore {
    */
   async start(): Promise<void> {
     this.clockWatch.start();
+    // The lock is checked before anything else touches the keychain (keytar crashes searching a locked
+    // one): while it is locked or missing, the app runs, says so, and carries on when it answers.
     await this.credentials.probeKeychain();
-    if (!this.store.state.keychain.available) return;
-    await this.credentials.sweepExpired();
-    await this.session.resume();
+    if (this.store.state.keychain.available) await this.startWithKeychain();
+    else this.startWaits = true;
   }
 
   async stop(): Promise<void> {
+    this.keychainWatch.stop();
     this.clockWatch.stop();
     this.sync.stop();
     this.notices.flush();
@@ -262,6 +272,35 @@ export class TimeboxCore {
   seatPoolUtilization(period: SeatPoolPeriod): Promise<SeatPoolUtilization> {
     const { from, to } = periodEnding(period, this.deps.clock.now() + this.measuredOffsetMs());
     return this.call(() => this.client.seatPoolUtilization(from, to));
+  }
+
+  private async startWithKeychain(): Promise<void> {
+    this.startWaits = false;
+    await this.credentials.sweepExpired();
+    // Signed in meanwhile (the token then lives in memory only): the saved session is not wanted.
+    if (this.session.token !== null) return;
+    try {
+      await this.session.resume();
+    } catch (error) {
+      if (!(error instanceof KeychainUnavailableError)) throw error;
+      this.startWaits = true; // locked again between the check and the read
+      await this.credentials.probeKeychain();
+    }
+  }
+
+  /**
+   * The keychain watch's attempt: when the keychain answers again, finish what waited for it (the
+   * start-up sweep and saved session, credentials kept after their grants ended, credentials to fetch).
+   * Answers whether anything still waits.
+   */
+  private async keychainAgain(): Promise<boolean> {
+    await this.credentials.probeKeychain();
+    if (this.store.state.keychain.available) {
+      if (this.startWaits) await this.startWithKeychain();
+      await this.credentials.retryKept();
+      if (this.store.state.session.status === 'signed-in') await this.credentials.reconcile();
+    }
+    return !this.store.state.keychain.available || this.startWaits || this.credentials.hasKept();
   }
 
   async refresh(): Promise<void> {

@@ -94,6 +94,8 @@ export function trayModel(state: AppState, localNow: number): TrayModel {
   } else tooltip = 'Timebox: no active access';
   if (signedIn && waiting > 0)
     tooltip += `; ${waiting} ${waiting === 1 ? 'approval waits' : 'approvals wait'}`;
+  const keychain = keychainItems(state);
+  if (keychain.tooltip) tooltip += `; ${keychain.tooltip}`;
 
   const grants: TrayMenuItem[] =
     active.length === 0
@@ -110,6 +112,7 @@ export function trayModel(state: AppState, localNow: number): TrayModel {
 
   const menu: TrayMenuItem[] = signedIn
     ? [
+        ...keychain.items,
         item('Request access…', { kind: 'open', target: { view: 'request' } }),
         separator,
         ...grants,
@@ -121,6 +124,7 @@ export function trayModel(state: AppState, localNow: number): TrayModel {
         item('Quit Timebox', { kind: 'quit' }),
       ]
     : [
+        ...keychain.items,
         item(needsSignIn ? 'Sign in again…' : 'Sign in…', { kind: 'open', target: { view: 'sign-in' } }),
         ...(active.length > 0 ? [separator, ...grants] : []),
         separator,
@@ -129,10 +133,48 @@ export function trayModel(state: AppState, localNow: number): TrayModel {
       ];
 
   const icon: TrayIcon =
-    (signedIn && waiting > 0) || endingSoon || needsSignIn
+    (signedIn && waiting > 0) || endingSoon || needsSignIn || keychain.items.length > 0
       ? 'attention'
       : active.length > 0
         ? 'active'
         : 'idle';
   return { icon, tooltip, menu };
+}
+
+/**
+ * A keychain that refuses (locked, or gone) and the credentials of ended grants it still holds: said at
+ * the top of the menu and in the tooltip, because what the app says was removed must be true.
+ */
+function keychainItems(state: AppState): { tooltip: string | null; items: TrayMenuItem[] } {
+  const kept = state.grants.filter((grant) => grant.credential === 'kept').length;
+  const problem = state.keychain.available
+    ? null
+    : state.keychain.locked
+      ? 'keychain locked'
+      : 'keychain unavailable';
+  const leftovers =
+    kept === 0
+      ? null
+      : `${kept} ended ${kept === 1 ? 'grant’s credential' : 'grants’ credentials'} still in the keychain`;
+  const tooltip = [problem, leftovers].filter((part) => part !== null).join(', ');
+  const items: TrayMenuItem[] = [
+    ...(problem
+      ? [
+          item(
+            state.keychain.locked ? 'Keychain locked: unlock it to go on' : 'Keychain unavailable',
+            undefined,
+            false,
+          ),
+        ]
+      : []),
+    ...(leftovers
+      ? [
+          item(leftovers, {
+            kind: 'open',
+            target: { view: 'access' },
+          }),
+        ]
+      : []),
+  ];
+  return { tooltip: tooltip === '' ? null : tooltip, items: items.length > 0 ? [...items, separator] : [] };
 }

@@ -1,7 +1,13 @@
 import { credentialView, type GrantView } from '../../api/schemas.js';
 import type { DesktopClock } from './clock.js';
 import { parseJson, type CoreLogger } from './core-context.js';
-import { GRANT_ACCOUNT_PREFIX, grantAccount, KeychainUnavailableError, type Keychain } from './keychain.js';
+import {
+  GRANT_ACCOUNT_PREFIX,
+  grantAccount,
+  KeychainLockedError,
+  KeychainUnavailableError,
+  type Keychain,
+} from './keychain.js';
 import type { SettingsStore, VaultEntry } from './settings.js';
 
 export interface StoredCredential {
@@ -151,13 +157,14 @@ export class CredentialVault {
   }
 
   /** Whether the keychain answers at all; the message says what to do when it does not. */
-  async probe(): Promise<{ available: true } | { available: false; message: string }> {
+  async probe(): Promise<{ available: true } | { available: false; locked: boolean; message: string }> {
     try {
       await this.keychain.accounts();
       return { available: true };
     } catch (error) {
       return {
         available: false,
+        locked: error instanceof KeychainLockedError,
         message:
           error instanceof KeychainUnavailableError
             ? error.message

@@ -36,5 +36,12 @@ export function CredentialLine({ grant, live }: { readonly grant: GrantState; re
       ) : (
         <p className="credential-line">The credential never reached your keychain.</p>
       );
+    case 'kept':
+      return (
+        <p className="credential-line credential-failed" role="status">
+          Its credential is still in your keychain: {grant.credentialError ?? 'it could not be removed.'}{' '}
+          Timebox removes it as soon as the keychain lets it.
+        </p>
+      );
   }
 }

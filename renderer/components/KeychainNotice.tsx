@@ -9,7 +9,7 @@ export function KeychainNotice() {
   return (
     <div className="notice notice-warning" role="status">
       <p>
-        <strong>Keychain unavailable.</strong>{' '}
+        <strong>{keychain.locked ? 'Keychain locked.' : 'Keychain unavailable.'}</strong>{' '}
         {keychain.message ?? 'Timebox cannot keep credentials until a system keychain is available.'}
       </p>
       <button

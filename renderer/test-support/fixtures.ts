@@ -136,7 +136,7 @@ export function appState(overrides: Partial<AppState> = {}): AppState {
     },
     connection: { status: 'live', retryAt: null, message: null },
     clockOffsetMs: 0,
-    keychain: { available: true, message: null },
+    keychain: { available: true, locked: false, message: null },
     catalog: CATALOG,
     grants: [],
     requests: [],

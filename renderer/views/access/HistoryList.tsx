@@ -67,6 +67,8 @@ function credentialAfterEnd(credential: GrantState['credential']): string {
       return 'no credential was stored';
     case 'failed':
       return 'the credential never reached your keychain';
+    case 'kept':
+      return 'the credential could not be removed yet: your keychain is locked or not answering';
   }
 }
 

@@ -213,7 +213,7 @@ describe('the tray popover', () => {
     renderConnected(
       <Popover />,
       appState({
-        keychain: { available: false, message: 'No system keychain is available.' },
+        keychain: { available: false, locked: false, message: 'No system keychain is available.' },
         grants: [grant({ credential: 'failed', credentialError: 'No system keychain is available.' })],
       }),
       { windowKind: 'popover' },
