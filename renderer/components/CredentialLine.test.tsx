@@ -45,8 +45,16 @@ describe('the credential line', () => {
     );
   });
 
+  it('says an ended grant’s credential is still in the keychain, and why, when removing it failed', () => {
+    const line = lineFor('kept', false, 'Your keychain is locked.');
+    expect(line.textContent).toBe(
+      'Its credential is still in your keychain: Your keychain is locked. Timebox deletes it as soon as the keychain lets it.',
+    );
+    expect(line.getAttribute('role')).toBe('status');
+  });
+
   it('says “removed” only when main wiped the credential', () => {
-    const states: CredentialState[] = ['stored', 'fetching', 'failed', 'none', 'wiped'];
+    const states: CredentialState[] = ['stored', 'fetching', 'failed', 'none', 'wiped', 'kept'];
     for (const live of [true, false]) {
       const removed = states.filter((state) => {
         const said = lineFor(state, live).textContent;

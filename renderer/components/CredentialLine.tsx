@@ -39,8 +39,9 @@ export function CredentialLine({ grant, live }: { readonly grant: GrantState; re
     case 'kept':
       return (
         <p className="credential-line credential-failed" role="status">
-          Its credential is still in your keychain: {grant.credentialError ?? 'it could not be removed.'}{' '}
-          Timebox removes it as soon as the keychain lets it.
+          Its credential is still in your keychain:{' '}
+          {grant.credentialError ?? 'the keychain refused to delete it.'} Timebox deletes it as soon as the
+          keychain lets it.
         </p>
       );
   }

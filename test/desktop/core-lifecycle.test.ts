@@ -425,7 +425,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core’s credential lifec
       await until(() => credentialOf() === 'failed', 'the credential refused while the keyring is locked');
       locked = false;
       await desktop.core.refresh();
-      expect(desktop.core.store.state.keychain).toEqual({ available: true, message: null });
+      expect(desktop.core.store.state.keychain).toEqual({ available: true, locked: false, message: null });
       await until(() => credentialOf() === 'stored', 'the credential stored once the keyring answers');
       expect(await real.get(grantAccount(grantId))).not.toBeNull();
     } finally {
@@ -459,6 +459,7 @@ describe.each(DATABASES)('the core without a keychain on %s', (kind) => {
     try {
       expect(desktop.core.store.state.keychain).toEqual({
         available: false,
+        locked: false,
         message: expect.stringMatching(
           /^No system keychain is available \(.+\)\. Timebox keeps credentials only in the keychain/,
         ) as unknown,

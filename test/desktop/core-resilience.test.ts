@@ -115,7 +115,7 @@ describe.runIf(keychainAvailable).each(DATABASES)('the core against bad input on
     const [notice] = alice.shown.filter((candidate) => candidate.key === `ended:${grant.id}`);
     expect(notice?.kind).toBe('credential-kept');
     expect(notice?.body).toMatch(
-      /^You relinquished it\. Its credential could not be removed from your keychain: No system keychain is available \(the login keyring is locked\)\..* Timebox tries again the next time it syncs or starts\.$/,
+      /^You relinquished it\. Its credential could not be removed from your keychain: No system keychain is available \(the login keyring is locked\)\..* Timebox removes it as soon as the keychain lets it \(it checks every few seconds, and at every start\)\.$/,
     );
     expect(notice?.body).not.toContain('was removed');
     expect(await real.get(grantAccount(grant.id))).not.toBeNull();

@@ -1,6 +1,6 @@
 // First: the private keyring, before anything calls keytar (see the module).
 import { privateKeyring } from '../support/private-keyring-session.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { grantAccount } from '../../main/core/keychain.js';
 import { trayModel } from '../../main/core/tray-model.js';
 import { DATABASES } from '../support/databases.js';
@@ -18,6 +18,10 @@ const holds = async (service: string, account: string): Promise<boolean> => {
   const { gdbusSecretServiceLock } = await import('../../main/adapters/secret-service-lock.js');
   return (await gdbusSecretServiceLock().count(service, account)) > 0;
 };
+
+afterAll(() => {
+  privateKeyring?.stop();
+});
 
 describe.runIf(privateKeyring !== null).each(DATABASES)('a locked keychain on %s', (kind) => {
   const keyring = privateKeyring;

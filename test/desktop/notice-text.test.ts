@@ -68,7 +68,7 @@ describe('what the ended notice says about the credential', () => {
       kind: 'credential-kept',
       key: `ended:${grant.id}`,
       title: 'Access ended: Production database (orders) · read',
-      body: `It expired at ${until(grant.expiresAt)}. Its credential could not be removed from your keychain: The login keyring is locked. Timebox tries again the next time it syncs or starts.`,
+      body: `It expired at ${until(grant.expiresAt)}. Its credential could not be removed from your keychain: The login keyring is locked. Timebox removes it as soon as the keychain lets it (it checks every few seconds, and at every start).`,
     });
     expect(notice.body).not.toContain('was removed');
   });

@@ -207,6 +207,34 @@ describe('the tray model', () => {
     }
   });
 
+  it('a locked keychain and an ended grant’s credential it kept: said first, in the tooltip, with attention', () => {
+    const model = trayModel(
+      appState({
+        keychain: { available: false, locked: true, message: 'Your keychain is locked.' },
+        grants: [
+          grantState({ id: 'grt_ended', status: 'expired', expiresAt: iso(NOW - 1000), credential: 'kept' }),
+        ],
+      }),
+      NOW,
+    );
+    expect(model.icon).toBe('attention');
+    expect(model.tooltip).toBe(
+      'Timebox: no active access; keychain locked, 1 ended grant’s credential still in the keychain',
+    );
+    expect(outline(model.menu).slice(0, 3)).toEqual([
+      'Keychain locked: unlock it to go on (disabled)',
+      '1 ended grant’s credential still in the keychain',
+      '---',
+    ]);
+    expect(find(model.menu, '1 ended grant’s credential still in the keychain').command).toEqual({
+      kind: 'open',
+      target: { view: 'access' },
+    });
+    const gone = trayModel(appState({ keychain: { available: false, locked: false, message: 'gone' } }), NOW);
+    expect(outline(gone.menu)[0]).toBe('Keychain unavailable (disabled)');
+    expect(gone.tooltip).toBe('Timebox: no active access; keychain unavailable');
+  });
+
   it('reads time left as a person does', () => {
     expect(
       [

@@ -1,6 +1,6 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -64,6 +64,21 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
   });
   started.push(daemon);
   daemon.stdin.end(PASSWORD);
+  // Whatever way this process ends (a crash included: a SIGSEGV runs no exit handler), the pipe to the
+  // watchdog closes and it kills exactly the two processes started here, and their folder.
+  const watchdog = spawn(
+    'sh',
+    [
+      '-c',
+      'cat >/dev/null; kill -9 "$0" "$1" 2>/dev/null; rm -rf "$2"',
+      String(bus.pid),
+      String(daemon.pid),
+      home,
+    ],
+    { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
+  );
+  watchdog.unref();
+  if (watchdog.stdin instanceof Socket) watchdog.stdin.unref(); // it never keeps the test process alive
 
   const gdbus = (objectPath: string, method: string, ...args: string[]): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -94,6 +109,9 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
     ).includes('true');
 
   const stop = () => {
+    // The watchdog first, so that it never kills a PID after its process is gone.
+    watchdog.kill('SIGKILL');
+    watchdog.stdin.destroy();
     for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(home, { recursive: true, force: true });
   };

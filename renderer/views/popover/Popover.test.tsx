@@ -224,4 +224,16 @@ describe('the tray popover', () => {
       screen.getByRole<HTMLButtonElement>('button', { name: `Copy credential for ${LABEL}` }).disabled,
     ).toBe(true);
   });
+
+  it('says when the keychain is locked, as main found it', () => {
+    renderConnected(
+      <Popover />,
+      appState({
+        keychain: { available: false, locked: true, message: 'Your keychain is locked. Unlock it.' },
+      }),
+      { windowKind: 'popover' },
+    );
+    expect(screen.getByText('Keychain locked.')).toBeTruthy();
+    expect(screen.getByText(/Your keychain is locked\. Unlock it\./)).toBeTruthy();
+  });
 });
