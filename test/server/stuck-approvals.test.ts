@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ClockOffsetEstimator } from '../../api/clock-offset.js';
+import { GrantClient } from '../../api/grant-client.js';
 import type { AuditEntryView, GrantView, RequestView } from '../../api/schemas.js';
 import { hashPassword } from '../../server/auth/passwords.js';
 import { parsePolicy } from '../../server/config/load.js';
@@ -271,6 +273,17 @@ describe.each(DATABASES)('approvals that can never finish, on %s', (kind) => {
       reason: 'seat goes to the on-call',
     });
     expect(out.body).toMatchObject({ status: 'cancelled', queuePosition: null });
+    // The typed client sends the reason.
+    const viaClient = new GrantClient({
+      baseUrl: () => running.url,
+      token: () => token('admin'),
+      fetch,
+      clock: running.clock,
+      offset: new ClockOffsetEstimator(),
+    });
+    const another = await create('quinn', 'read');
+    expect((await viaClient.cancel(another.id, 'moved to OPS-9')).status).toBe('cancelled');
+    expect((await audit(another.id)).at(-1)?.data).toMatchObject({ reason: 'moved to OPS-9' });
     // The requester still cancels their own without a body.
     const own = await create('quinn', 'read');
     expect((await post('quinn', `/v1/requests/${own.id}/cancel`, null)).body.status).toBe('cancelled');
