@@ -1,3 +1,4 @@
+import { firstShortfall, type StageDemand } from '../../api/approval-feasibility.js';
 import { decidersNow, membersOf, type ApprovalProgress } from './engine.js';
 import type { Policy, Role } from './types.js';
 
@@ -6,22 +7,18 @@ import type { Policy, Role } from './types.js';
  * when it cannot. Pure functions over the policy and a request's progress, like the engine.
  */
 
-/** The first stage the policy's people cannot complete, with the numbers. */
+/** The first stage the policy's people cannot complete (its index among all stages), with the numbers. */
 export interface StageShortfall {
   readonly stageIndex: number;
   readonly stage: string;
-  /** Approvals the stage still needs. */
   readonly needed: number;
-  /** Distinct people who could still give them, once the earlier stages have the people they need. */
   readonly eligible: number;
 }
 
 /**
  * Checks that the current and every later stage can be completed by distinct eligible people: each
  * stage's approvers and escalation approvers, never whoever already decided this request, never the
- * requester unless the role allows self-approval. Nobody may approve twice across stages, so this is a
- * matching of approval slots to people (augmenting paths), not a count per stage: a chain whose two
- * stages are lena alone cannot finish although each stage has one approver. Null when it can finish.
+ * requester unless the role allows self-approval (a matching: `firstShortfall`). Null when it can finish.
  */
 export function approvalShortfall(
   policy: Policy,
@@ -29,43 +26,26 @@ export function approvalShortfall(
   progress: ApprovalProgress,
 ): StageShortfall | null {
   const decided = new Set(progress.decisions.map((decision) => decision.approverId));
-  // slotOf: person → the slot they are matched to; slots: each slot's eligible people.
-  const slots: string[][] = [];
-  const slotOf = new Map<string, number>();
-  const assign = (slot: number, visited: Set<string>): boolean => {
-    for (const person of slots[slot] ?? []) {
-      if (visited.has(person)) continue;
-      visited.add(person);
-      const held = slotOf.get(person);
-      if (held === undefined || assign(held, visited)) {
-        slotOf.set(person, slot);
-        return true;
-      }
-    }
-    return false;
-  };
-  for (let index = progress.stageIndex; index < role.approval.stages.length; index++) {
-    const stage = role.approval.stages[index];
-    if (!stage) break;
+  const remaining = role.approval.stages.slice(progress.stageIndex).map((stage, offset): StageDemand => {
     const people = membersOf(policy, stage.approvers);
     if (stage.escalation) for (const member of membersOf(policy, stage.escalation.to)) people.add(member);
-    const eligible = [...people]
-      .filter((person) => !decided.has(person))
-      .filter((person) => role.allowSelfApproval || person !== progress.requesterId)
-      .sort();
     const given =
-      index === progress.stageIndex
-        ? progress.decisions.filter((d) => d.stage === index && d.decision === 'approve').length
+      offset === 0
+        ? progress.decisions.filter((d) => d.stage === progress.stageIndex && d.decision === 'approve').length
         : 0;
-    const needed = Math.max(0, stage.count - given);
-    let matched = 0;
-    for (let slot = 0; slot < needed; slot++) {
-      slots.push(eligible);
-      if (assign(slots.length - 1, new Set())) matched += 1;
-    }
-    if (matched < needed) return { stageIndex: index, stage: stage.name, needed, eligible: matched };
-  }
-  return null;
+    return {
+      name: stage.name,
+      needed: Math.max(0, stage.count - given),
+      eligible: [...people]
+        .filter((person) => !decided.has(person))
+        .filter((person) => role.allowSelfApproval || person !== progress.requesterId)
+        .sort(),
+    };
+  });
+  const shortfall = firstShortfall(remaining);
+  if (!shortfall) return null;
+  const { position, ...numbers } = shortfall;
+  return { stageIndex: progress.stageIndex + position, ...numbers };
 }
 
 /** Who decides a request now, and whether the administrators were asked because nobody else can. */
