@@ -200,7 +200,7 @@ export async function decide(
   // The next stage starts (or this one goes on) with whoever can still decide it; if nobody can finish
   // it any more, it escalates to the administrators at once: it can no longer be refused.
   const next = decidersOf(domain.policy, role, result.progress);
-  const escalates_at = next.shortfall
+  const escalatesAt = next.shortfall
     ? null
     : result.stageAdvanced
       ? escalationDeadline(role, result.progress.stageIndex, work.now)
@@ -211,7 +211,7 @@ export async function decide(
     work,
     record,
     next,
-    { decisions, stage_index: result.progress.stageIndex, escalates_at },
+    { decisions, stage_index: result.progress.stageIndex, escalates_at: escalatesAt },
     escalatedNow,
   );
 }
