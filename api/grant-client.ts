@@ -143,8 +143,10 @@ export class GrantClient {
     return this.post(`/v1/requests/${encodeURIComponent(requestId)}/deny`, { comment }, requestView);
   }
 
-  cancel(requestId: string): Promise<RequestView> {
-    return this.post(`/v1/requests/${encodeURIComponent(requestId)}/cancel`, {}, requestView);
+  /** An administrator cancelling someone else's request gives a reason; the requester needs none. */
+  cancel(requestId: string, reason?: string): Promise<RequestView> {
+    const body = reason === undefined ? {} : { reason };
+    return this.post(`/v1/requests/${encodeURIComponent(requestId)}/cancel`, body, requestView);
   }
 
   extend(

@@ -121,6 +121,10 @@ export const requestView = z
         comment: z.string(),
         at: isoTime,
         stage: z.int(),
+        override: z
+          .boolean()
+          .optional()
+          .describe('true: an administrator decided a stage nobody the policy names could complete'),
       }),
     ),
     waitingFor: z.array(z.string()).describe('user ids who may decide it now'),
@@ -162,6 +166,8 @@ export const denyBody = z.strictObject({
   comment: shortText(1000).refine((comment) => comment.trim() !== '', { error: 'a denial needs a comment' }),
 });
 export const emptyBody = z.strictObject({}).nullish();
+/** The requester cancels with no body; an administrator cancelling someone else's request says why. */
+export const cancelBody = z.strictObject({ reason: shortText(1000).optional() }).nullish();
 export const extendBody = z.strictObject({
   durationSeconds: z
     .int()

@@ -198,6 +198,12 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   const offboarded = await sessions.endSessionsOfRemovedUsers();
   if (offboarded > 0)
     app.log.info({ sessions: offboarded }, 'ended the sessions of people no longer in the policy');
+  // The policy may have changed since the last start: waiting requests ask whoever it names now, and
+  // one nobody can finish any more escalates to the administrators instead of waiting to lapse.
+  const requests = new Requests(domain);
+  const reconsidered = await requests.reconsiderWaiting();
+  if (reconsidered > 0)
+    app.log.info({ requests: reconsidered }, 'asked new approvers of requests the policy change concerns');
 
   const context: RouteContext = {
     policy,
@@ -206,7 +212,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     metrics,
     sessions,
     signIn: new SignIn(policy, db, uow, clock, metrics, sessions, options.passwordCost ?? PASSWORD_COST),
-    requests: new Requests(domain),
+    requests,
     grants: new Grants(domain, issuers, clock),
     hub,
     keys,

@@ -78,7 +78,7 @@ export function requestChanged(
         key,
         kind: 'request-decided',
         title: `Request lapsed: ${what(context, request)}`,
-        body: 'Nobody decided in time; ask again if you still need it.',
+        body: whyLapsed(request, grant),
         target,
       };
     case 'approved':
@@ -92,6 +92,20 @@ export function requestChanged(
       };
     default:
       return null;
+  }
+}
+
+/** An extension lapses with its grant when that ends first: say so, not that nobody decided. */
+function whyLapsed(request: RequestView, grant: GrantView | undefined): string {
+  if (request.kind !== 'extension' || !grant || grant.status === 'active')
+    return 'Nobody decided in time; ask again if you still need it.';
+  switch (grant.endReason) {
+    case 'revoked':
+      return 'An administrator revoked its grant first, so the extension lapsed with it.';
+    case 'relinquished':
+      return 'You relinquished its grant first, so the extension lapsed with it.';
+    default:
+      return 'Its grant expired before anyone decided, so the extension lapsed with it.';
   }
 }
 

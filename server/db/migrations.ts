@@ -237,6 +237,15 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 5,
+    name: 'why a request lapsed',
+    sql: `
+      -- timeout, or grant_expired / grant_relinquished / grant_revoked for an extension whose grant ended
+      -- first: a refusal says which, instead of "nobody decided in time" for both.
+      ALTER TABLE requests ADD COLUMN lapse_cause text;
+    `,
+  },
 ];
 
 /**

@@ -270,6 +270,7 @@ export async function endGrants(
   for (const extension of extensions) {
     const lapsed = await updateRequest(work.sql, extension.id, {
       status: 'lapsed',
+      lapse_cause: `grant_${reason}`,
       deciders: [],
       escalates_at: null,
       updated_at: new Date(work.now),
@@ -279,7 +280,7 @@ export async function endGrants(
       action: 'request.lapsed',
       subjectType: 'request',
       subjectId: extension.id,
-      data: { because: 'grant ended' },
+      data: { because: 'grant ended', grantEndReason: reason },
     });
     await announceRequest(domain, work, lapsed);
   }

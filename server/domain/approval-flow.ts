@@ -1,12 +1,13 @@
-import { conflict, forbidden } from '../lib/errors.js';
+import { badRequest, conflict, forbidden } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { applyDecision, currentStage, decidersNow, type ApprovalProgress } from '../policy/engine.js';
 import {
-  applyDecision,
-  currentStage,
-  decidersNow,
-  possibleDeciders,
-  type ApprovalProgress,
-} from '../policy/engine.js';
+  approvalShortfall,
+  decidersOf,
+  overridingAdmins,
+  type Deciders,
+  type StageShortfall,
+} from '../policy/feasibility.js';
 import type { PolicyUser, Role } from '../policy/types.js';
 import { activateOrQueue, announceRequest, applyExtension } from './activation.js';
 import { roleOf, type Domain } from './context.js';
@@ -54,12 +55,8 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
     decisions: [],
   };
   const deciders = auto ? [] : decidersNow(domain.policy, role, progress);
-  if (!auto && possibleDeciders(domain.policy, role, progress).length === 0) {
-    throw conflict(
-      'no_approver_available',
-      `Nobody but you can approve ${input.resourceId}/${role.name}, and you may not approve your own request. Ask an administrator to add an approver.`,
-    );
-  }
+  const shortfall = auto ? null : approvalShortfall(domain.policy, role, progress);
+  if (shortfall) throw noApproverAvailable(`${input.resourceId}/${role.name}`, role, shortfall);
   const record: RequestRecord = {
     id: newId('req'),
     requester_id: input.requester.id,
@@ -83,6 +80,7 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
     grant_id: null,
     queued_at: null,
     queue_order: null,
+    lapse_cause: null,
   };
   // An access request the policy approves at once is written once, in its approved (or queued) state.
   const approvedAtOnce = auto && input.kind === 'access';
@@ -111,13 +109,30 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
   return record;
 }
 
+function noApproverAvailable(what: string, role: Role, shortfall: StageShortfall) {
+  const { needed, eligible } = shortfall;
+  const stage = role.approval.mode === 'chain' ? `Its stage "${shortfall.stage}"` : 'It';
+  const rules = role.allowSelfApproval
+    ? 'nobody approves twice'
+    : 'you may not approve your own request and nobody approves twice';
+  return conflict(
+    'no_approver_available',
+    `Nobody could finish a request for ${what}: ${stage} needs ${needed} ${needed === 1 ? 'approval' : 'approvals'} from distinct people and ${eligible} ${eligible === 1 ? 'is' : 'are'} eligible (${rules}). Ask an administrator to add approvers.`,
+    { stage: shortfall.stage, needed, eligible },
+  );
+}
+
 function concludeApproved(domain: Domain, work: Work, record: RequestRecord): Promise<RequestRecord> {
   return record.kind === 'extension'
     ? applyExtension(domain, work, record)
     : activateOrQueue(domain, work, record);
 }
 
-/** One approver's decision on a pending request they may see (the caller checked visibility). */
+/**
+ * One decision on a pending request the actor may see (the caller checked visibility): by someone the
+ * policy asks now, or by an administrator on a request nobody the policy names can finish (an override,
+ * which completes the stage; never on their own request).
+ */
 export async function decide(
   domain: Domain,
   work: Work,
@@ -129,16 +144,21 @@ export async function decide(
   const verb = decision === 'approve' ? 'approved' : 'denied';
   assertAwaitingDecision(record, verb);
   const role = roleOf(domain.policy, record);
-  if (actor.id === record.requester_id && !role.allowSelfApproval) {
+  const progress = progressOf(record);
+  const asked = decidersNow(domain.policy, role, progress).includes(actor.id);
+  const stuck = approvalShortfall(domain.policy, role, progress);
+  if (actor.id === record.requester_id && (!role.allowSelfApproval || (!asked && stuck && actor.isAdmin))) {
     throw forbidden(
       'self_approval_forbidden',
-      decision === 'approve'
-        ? 'You cannot approve your own request.'
-        : 'You cannot deny your own request; cancel it instead.',
+      !asked && stuck && actor.isAdmin
+        ? 'Administrators decide requests nobody else can, but never their own; another administrator can decide it.'
+        : decision === 'approve'
+          ? 'You cannot approve your own request.'
+          : 'You cannot deny your own request; cancel it instead.',
     );
   }
-  const progress = progressOf(record);
-  if (!decidersNow(domain.policy, role, progress).includes(actor.id)) {
+  const override = !asked && stuck !== null && overridingAdmins(domain.policy, progress).includes(actor.id);
+  if (!asked && !override) {
     if (record.decisions.some((d) => d.approverId === actor.id)) {
       throw conflict(
         'already_decided',
@@ -157,13 +177,14 @@ export async function decide(
     comment,
     at: new Date(work.now).toISOString(),
     stage: progress.stageIndex,
+    ...(override ? { override: true } : {}),
   });
   work.audit({
     actorId: actor.id,
     action: decision === 'approve' ? 'request.approval' : 'request.denied',
     subjectType: 'request',
     subjectId: record.id,
-    data: { stage: progress.stageIndex, comment },
+    data: { stage: progress.stageIndex, comment, ...(override ? { override: true } : {}) },
   });
   const decisions = result.progress.decisions;
   if (result.status !== 'pending') {
@@ -176,33 +197,115 @@ export async function decide(
     await announceRequest(domain, work, decided);
     return decided;
   }
-  const deciders = decidersNow(domain.policy, role, result.progress);
-  const newlyAsked = deciders.filter((id) => !record.asked.includes(id));
-  const updated = await updateRequest(work.sql, record.id, {
-    decisions,
-    stage_index: result.progress.stageIndex,
-    stage_escalated: result.progress.escalated,
-    escalates_at: result.stageAdvanced
+  // The next stage starts (or this one goes on) with whoever can still decide it; if nobody can finish
+  // it any more, it escalates to the administrators at once: it can no longer be refused.
+  const next = decidersOf(domain.policy, role, result.progress);
+  const escalatesAt = next.shortfall
+    ? null
+    : result.stageAdvanced
       ? escalationDeadline(role, result.progress.stageIndex, work.now)
-      : record.escalates_at,
-    deciders,
+      : record.escalates_at;
+  const escalatedNow = next.shortfall !== null && (result.stageAdvanced || stuck === null);
+  return redirect(
+    domain,
+    work,
+    record,
+    next,
+    { decisions, stage_index: result.progress.stageIndex, escalates_at: escalatesAt },
+    escalatedNow,
+  );
+}
+
+/**
+ * Stores who is asked now, tells the newly asked and everyone following the request, and audits an
+ * escalation the policy's people cannot finish.
+ */
+async function redirect(
+  domain: Domain,
+  work: Work,
+  record: RequestRecord,
+  next: Deciders,
+  patch: Pick<RequestRecord, 'decisions' | 'stage_index' | 'escalates_at'>,
+  audited: boolean,
+): Promise<RequestRecord> {
+  const newlyAsked = next.ids.filter((id) => !record.asked.includes(id));
+  const updated = await updateRequest(work.sql, record.id, {
+    ...patch,
+    stage_escalated: next.escalated,
+    deciders: next.ids,
     asked: [...record.asked, ...newlyAsked],
     updated_at: new Date(work.now),
   });
+  if (audited && next.shortfall) {
+    const { stage, needed, eligible } = next.shortfall;
+    work.audit({
+      actorId: null,
+      action: 'request.escalated',
+      subjectType: 'request',
+      subjectId: record.id,
+      data: {
+        stage: next.shortfall.stageIndex,
+        asked: newlyAsked,
+        because: 'no_approver_available',
+        details: { stage, needed, eligible },
+      },
+    });
+  }
   work.wake(updated.escalates_at);
   work.emit(newlyAsked, 'approval.needed', toRequestView(domain.policy, updated, null));
   await announceRequest(domain, work, updated);
   return updated;
 }
 
+/**
+ * Asks again who may decide a waiting request under the policy the service runs now (at start, after the
+ * policy changed): people who left a group or the policy are no longer asked, new approvers are, and a
+ * request nobody named can finish any more escalates to the administrators at once. Says whether it
+ * changed anything.
+ */
+export async function reconsider(domain: Domain, work: Work, record: RequestRecord): Promise<boolean> {
+  const role = domain.policy.resources.get(record.resource_id)?.roles.get(record.role);
+  // A role the policy dropped: its requests lapse as they always did; nobody can be asked about it.
+  if (!role || record.status !== 'pending') return false;
+  const next = decidersOf(domain.policy, role, progressOf(record));
+  const same =
+    next.escalated === record.stage_escalated &&
+    next.ids.length === record.deciders.length &&
+    next.ids.every((id) => record.deciders.includes(id));
+  if (same) return false;
+  const patch = {
+    decisions: record.decisions,
+    stage_index: record.stage_index,
+    escalates_at: next.shortfall ? null : record.escalates_at,
+  };
+  await redirect(domain, work, record, next, patch, next.shortfall !== null);
+  return true;
+}
+
+/**
+ * Withdraws a pending or queued request: its requester may, and an administrator may withdraw anyone's,
+ * saying why (the reason is audited and told to the requester through the request's events).
+ */
 export async function cancel(
   domain: Domain,
   work: Work,
   actor: PolicyUser,
   record: RequestRecord,
+  reason: string,
 ): Promise<RequestRecord> {
-  if (actor.id !== record.requester_id)
-    throw forbidden('not_requester', 'Only the person who made a request can cancel it.');
+  const byAdmin = actor.id !== record.requester_id;
+  if (byAdmin && !actor.isAdmin) {
+    throw forbidden(
+      'not_requester',
+      'Only the person who made a request, or an administrator, can cancel it.',
+    );
+  }
+  if (byAdmin && reason === '') {
+    throw badRequest(
+      'reason_required',
+      `Say why you cancel ${record.requester_id}'s request ${record.id}: send {"reason": "…"}; it is audited.`,
+    );
+  }
   assertRequestMove(record, 'cancelled', 'cancelled');
   const cancelled = await updateRequest(work.sql, record.id, {
     status: 'cancelled',
@@ -215,7 +318,11 @@ export async function cancel(
     action: 'request.cancelled',
     subjectType: 'request',
     subjectId: record.id,
-    data: { was: record.status },
+    data: {
+      was: record.status,
+      ...(reason === '' ? {} : { reason }),
+      ...(byAdmin ? { override: true } : {}),
+    },
   });
   await announceRequest(domain, work, cancelled);
   return cancelled;
@@ -226,6 +333,7 @@ export async function lapse(domain: Domain, work: Work, record: RequestRecord): 
   assertRequestMove(record, 'lapsed', 'lapsed');
   const lapsed = await updateRequest(work.sql, record.id, {
     status: 'lapsed',
+    lapse_cause: 'timeout',
     deciders: [],
     escalates_at: null,
     updated_at: new Date(work.now),
@@ -244,12 +352,12 @@ export async function lapse(domain: Domain, work: Work, record: RequestRecord): 
 export async function escalate(domain: Domain, work: Work, record: RequestRecord): Promise<void> {
   const role = roleOf(domain.policy, record);
   const progress = { ...progressOf(record), escalated: true };
-  const deciders = decidersNow(domain.policy, role, progress);
-  const newlyAsked = deciders.filter((id) => !record.asked.includes(id));
+  const next = decidersOf(domain.policy, role, progress);
+  const newlyAsked = next.ids.filter((id) => !record.asked.includes(id));
   const escalated = await updateRequest(work.sql, record.id, {
     stage_escalated: true,
     escalates_at: null,
-    deciders,
+    deciders: next.ids,
     asked: [...record.asked, ...newlyAsked],
     updated_at: new Date(work.now),
   });

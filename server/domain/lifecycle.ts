@@ -1,5 +1,5 @@
 import { conflict } from '../lib/errors.js';
-import type { GrantRecord, GrantStatus, RequestRecord, RequestStatus } from './records.js';
+import type { GrantRecord, GrantStatus, LapseCause, RequestRecord, RequestStatus } from './records.js';
 
 /**
  * The state machines. Every status change goes through `moveRequest` / `moveGrant`, so an illegal
@@ -35,27 +35,32 @@ const REQUEST_STATUS_PHRASE: Readonly<Record<RequestStatus, string>> = {
   lapsed: 'lapsed because nobody decided in time',
 };
 
-function refuse(request: Pick<RequestRecord, 'id' | 'status'>, action: string): never {
-  throw conflict(
-    'illegal_transition',
-    `Request ${request.id} ${REQUEST_STATUS_PHRASE[request.status]}, so it cannot be ${action}.`,
-    {
-      status: request.status,
-    },
-  );
+const LAPSE_PHRASE: Readonly<Record<LapseCause, string>> = {
+  timeout: REQUEST_STATUS_PHRASE.lapsed,
+  grant_expired: 'lapsed because its grant expired first',
+  grant_relinquished: 'lapsed because its grant was relinquished',
+  grant_revoked: 'lapsed because its grant was revoked',
+};
+
+type RequestState = Pick<RequestRecord, 'id' | 'status'> & Partial<Pick<RequestRecord, 'lapse_cause'>>;
+
+function refuse(request: RequestState, action: string): never {
+  const phrase =
+    request.status === 'lapsed' && request.lapse_cause
+      ? LAPSE_PHRASE[request.lapse_cause]
+      : REQUEST_STATUS_PHRASE[request.status];
+  throw conflict('illegal_transition', `Request ${request.id} ${phrase}, so it cannot be ${action}.`, {
+    status: request.status,
+  });
 }
 
 /** `action` completes "… so it cannot be <action>", e.g. "approved", "cancelled". */
-export function assertRequestMove(
-  request: Pick<RequestRecord, 'id' | 'status'>,
-  to: RequestStatus,
-  action: string,
-): void {
+export function assertRequestMove(request: RequestState, to: RequestStatus, action: string): void {
   if (!REQUEST_TRANSITIONS[request.status].includes(to)) refuse(request, action);
 }
 
 /** Approvers decide only pending requests; a queued one is already approved and waits for a seat. */
-export function assertAwaitingDecision(request: Pick<RequestRecord, 'id' | 'status'>, action: string): void {
+export function assertAwaitingDecision(request: RequestState, action: string): void {
   if (request.status !== 'pending') refuse(request, action);
 }
 

@@ -5,6 +5,8 @@ import type { Decision } from '../policy/engine.js';
 export type RequestStatus = 'pending' | 'queued' | 'approved' | 'denied' | 'cancelled' | 'lapsed';
 export type GrantStatus = 'active' | 'expired' | 'revoked';
 export type GrantEndReason = 'expired' | 'relinquished' | 'revoked';
+/** Why a request lapsed: nobody decided (or no seat freed) in time, or the grant an extension was for ended. */
+export type LapseCause = 'timeout' | `grant_${GrantEndReason}`;
 
 export interface RequestRecord {
   readonly id: string;
@@ -34,6 +36,8 @@ export interface RequestRecord {
   readonly queued_at: Date | null;
   /** Place in the seat pool's line while queued; lower is served first. */
   readonly queue_order: number | null;
+  /** Why it lapsed, once it has; null otherwise, and for requests that lapsed before migration 5. */
+  readonly lapse_cause: LapseCause | null;
 }
 
 export interface GrantRecord {

@@ -5,7 +5,7 @@ import { badRequest, conflict, forbidden, notFound } from '../lib/errors.js';
 import { checkRequestInput, mayRequest } from '../policy/engine.js';
 import type { PolicyUser } from '../policy/types.js';
 import { viewRequest } from './activation.js';
-import { cancel, decide, openRequest } from './approval-flow.js';
+import { cancel, decide, openRequest, reconsider } from './approval-flow.js';
 import type { Domain } from './context.js';
 import { once, type StoredResponse } from './idempotency.js';
 import type { RequestRecord } from './records.js';
@@ -124,11 +124,28 @@ export class Requests {
     });
   }
 
-  cancel(actor: PolicyUser, id: string): Promise<RequestView> {
+  /** `reason` is '' when none was given; an administrator cancelling someone else's request needs one. */
+  cancel(actor: PolicyUser, id: string, reason: string): Promise<RequestView> {
     return this.domain.uow.run(async (work) => {
       const record = await findRequest(work.sql, id, 'lock');
       if (!record || !this.visible(actor, record)) throw notFound('request', id);
-      return this.view(work.sql, await cancel(this.domain, work, actor, record));
+      return this.view(work.sql, await cancel(this.domain, work, actor, record, reason));
+    });
+  }
+
+  /**
+   * At start: every pending request asks whoever the policy the service now runs names (a policy change
+   * may have removed approvers), and one nobody can finish any more escalates to the administrators.
+   * Returns how many changed.
+   */
+  reconsiderWaiting(): Promise<number> {
+    return this.domain.uow.run(async (work) => {
+      const waiting = await work.sql.query<RequestRecord>(
+        `SELECT * FROM requests WHERE status = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED`,
+      );
+      let changed = 0;
+      for (const record of waiting) if (await reconsider(this.domain, work, record)) changed += 1;
+      return changed;
     });
   }
 

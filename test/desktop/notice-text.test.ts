@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { activated, ended, type NoticeContext } from '../../main/core/notice-text.js';
-import { catalog, grantState } from './fixtures.js';
+import { activated, ended, requestChanged, type NoticeContext } from '../../main/core/notice-text.js';
+import { catalog, grantState, requestView } from './fixtures.js';
 
 const context: NoticeContext = { catalog, clockOffsetMs: 0, displayName: (userId) => userId };
 const until = (expiresAt: string) =>
@@ -71,5 +71,30 @@ describe('what the ended notice says about the credential', () => {
       body: `It expired at ${until(grant.expiresAt)}. Its credential could not be removed from your keychain: The login keyring is locked. Timebox removes it as soon as the keychain lets it (it checks every few seconds, and at every start).`,
     });
     expect(notice.body).not.toContain('was removed');
+  });
+});
+
+describe('what the lapse notice says', () => {
+  const extension = requestView({ kind: 'extension', status: 'lapsed', extendsGrantId: 'grt_1' });
+
+  it('says an extension lapsed because its grant ended first, not that nobody decided in time', () => {
+    const revoked = grantState({ id: 'grt_1', status: 'revoked', endReason: 'revoked' });
+    expect(requestChanged(context, extension, revoked)?.body).toBe(
+      'An administrator revoked its grant first, so the extension lapsed with it.',
+    );
+    const relinquished = grantState({ id: 'grt_1', status: 'revoked', endReason: 'relinquished' });
+    expect(requestChanged(context, extension, relinquished)?.body).toBe(
+      'You relinquished its grant first, so the extension lapsed with it.',
+    );
+  });
+
+  it('says nobody decided in time when that is why', () => {
+    const active = grantState({ id: 'grt_1' });
+    expect(requestChanged(context, extension, active)?.body).toBe(
+      'Nobody decided in time; ask again if you still need it.',
+    );
+    expect(requestChanged(context, requestView({ status: 'lapsed' }), undefined)?.body).toBe(
+      'Nobody decided in time; ask again if you still need it.',
+    );
   });
 });

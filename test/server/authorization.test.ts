@@ -426,21 +426,21 @@ describe.each(DATABASES)('authorization refusals on the demo organisation on %s'
     expect(mine.body.items.filter((item) => item.resourceId === 'prod-db')).toEqual([]);
   });
 
-  it('lets only the requester cancel: bob, who can see it, gets 403 not_requester', async () => {
+  it('lets only the requester, or an administrator with a reason, cancel: bob, who can see it, gets 403 not_requester', async () => {
     const { api } = running;
     const request = await create(api, alice, prodRead);
     expect((await api.get(`/v1/requests/${request.id}`, bob)).status).toBe(200);
     const state = [h.request(request.id), h.everything()];
     await h.refused(
-      () => api.post(`/v1/requests/${request.id}/cancel`, bob, {}),
+      () => api.post(`/v1/requests/${request.id}/cancel`, bob, { reason: 'not needed' }),
       403,
       'not_requester',
       state,
     );
     await h.refused(
       () => api.post(`/v1/requests/${request.id}/cancel`, admin, {}),
-      403,
-      'not_requester',
+      400,
+      'reason_required',
       state,
     );
 

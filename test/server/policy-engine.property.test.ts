@@ -15,6 +15,7 @@ import {
   type Decision,
   type DecisionResult,
 } from '../../server/policy/engine.js';
+import { approvalShortfall } from '../../server/policy/feasibility.js';
 import type {
   ApprovalRule,
   ApprovalStage,
@@ -679,6 +680,66 @@ describe('parseDuration and formatDuration', () => {
         // Dropping the smaller units loses less than the second unit printed (or the first, if alone).
         const units = [...printed.matchAll(/[dhms]/g)].map((match) => UNITS[match[0] as Unit]);
         expect(seconds - (value ?? 0)).toBeLessThan(Math.min(...units));
+      }),
+    );
+  });
+});
+
+describe('approvalShortfall: whether the people the policy names can still finish a request', () => {
+  /**
+   * Written independently of the matching: tries every order of approvals by whoever the engine would ask
+   * once escalated, remembering states by stage and who decided (order within a stage does not matter).
+   */
+  function canFinish(scenario: Scenario, start: ApprovalProgress): boolean {
+    const seen = new Map<string, boolean>();
+    const search = (progress: ApprovalProgress): boolean => {
+      const key = `${progress.stageIndex}:${progress.decisions
+        .map((decision) => decision.approverId)
+        .sort()
+        .join(',')}`;
+      const known = seen.get(key);
+      if (known !== undefined) return known;
+      const escalated = { ...progress, escalated: true };
+      let finishes = false;
+      for (const approverId of decidersNow(scenario.policy, scenario.role, escalated)) {
+        const result = applyDecision(scenario.role, escalated, {
+          approverId,
+          decision: 'approve',
+          comment: '',
+          at: new Date(START).toISOString(),
+          stage: progress.stageIndex,
+        });
+        if (result.status === 'approved' || (result.status === 'pending' && search(result.progress))) {
+          finishes = true;
+          break;
+        }
+      }
+      seen.set(key, finishes);
+      return finishes;
+    };
+    return search(start);
+  }
+
+  it('is null exactly when some order of approvals by eligible people approves the request, at every turn', () => {
+    fc.assert(
+      fc.property(scenarioArb, approvalsArb, (scenario, steps) => {
+        const run = play(scenario, steps);
+        const start: ApprovalProgress = {
+          requesterId: scenario.requesterId,
+          stageIndex: 0,
+          escalated: false,
+          decisions: [],
+        };
+        const progressions = [start, ...run.turns.map((turn) => turn.before)];
+        if (run.outcome === 'pending') progressions.push(run.final);
+        for (const progress of progressions) {
+          const shortfall = approvalShortfall(scenario.policy, scenario.role, progress);
+          expect(shortfall === null).toBe(canFinish(scenario, progress));
+          if (shortfall) {
+            expect(shortfall.eligible).toBeLessThan(shortfall.needed);
+            expect(shortfall.stageIndex).toBeGreaterThanOrEqual(progress.stageIndex);
+          }
+        }
       }),
     );
   });

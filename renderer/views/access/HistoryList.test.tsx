@@ -121,6 +121,25 @@ describe('the history list', () => {
     ]);
   });
 
+  it('says an extension lapsed because its grant was revoked first, not that nobody decided in time', () => {
+    const revoked = grant({ id: 'grt_0000000000000000009b', status: 'revoked', endReason: 'revoked' });
+    renderHistory(
+      appState({
+        grants: [revoked],
+        requests: [
+          request({
+            id: 'req_0000000000000000006b',
+            kind: 'extension',
+            extendsGrantId: revoked.id,
+            status: 'lapsed',
+            updatedAt: iso(NOW - 60_000),
+          }),
+        ],
+      }),
+    );
+    expect(rows()).toContainEqual(expect.stringMatching(/^Lapsed.*its grant was revoked first/));
+  });
+
   it('shows the latest twenty', () => {
     renderHistory(
       appState({

@@ -10,13 +10,20 @@ const HISTORY_SHOWN = 20;
 export function HistoryList({ entries }: { readonly entries: readonly HistoryEntry[] }) {
   const catalog = useApp((app) => app.catalog);
   const offset = useApp((app) => app.clockOffsetMs);
+  const grants = useApp((app) => app.grants);
   const today = useLocalToday();
   return (
     <ul className="history-list">
       {entries.slice(0, HISTORY_SHOWN).map((entry) => {
         const item = entry.kind === 'grant' ? entry.grant : entry.request;
         const at = new Date(entry.at).toISOString();
-        const outcome = entry.kind === 'grant' ? grantOutcome(entry.grant) : requestOutcome(entry.request);
+        const outcome =
+          entry.kind === 'grant'
+            ? grantOutcome(entry.grant)
+            : requestOutcome(
+                entry.request,
+                grants.find((candidate) => candidate.id === entry.request.extendsGrantId),
+              );
         return (
           <li key={item.id} className="history-item">
             <span className={`status-pill status-${outcome.tone}`}>{outcome.label}</span>
@@ -72,7 +79,8 @@ function credentialAfterEnd(credential: GrantState['credential']): string {
   }
 }
 
-function requestOutcome(request: RequestView): Outcome {
+/** `extended`: the grant an extension request was for, when it is known. */
+function requestOutcome(request: RequestView, extended: GrantState | undefined): Outcome {
   switch (request.status) {
     case 'denied': {
       const denial = request.decisions.find((decision) => decision.decision === 'deny');
@@ -83,8 +91,22 @@ function requestOutcome(request: RequestView): Outcome {
       };
     }
     case 'lapsed':
-      return { label: 'Lapsed', tone: 'neutral', detail: 'nobody decided in time' };
+      return { label: 'Lapsed', tone: 'neutral', detail: lapseDetail(request, extended) };
     default:
       return { label: 'Cancelled', tone: 'neutral', detail: null };
+  }
+}
+
+/** An extension lapses with its grant when that ends first: say so, not that nobody decided. */
+function lapseDetail(request: RequestView, extended: GrantState | undefined): string {
+  if (request.kind !== 'extension' || !extended || extended.status === 'active')
+    return 'nobody decided in time';
+  switch (extended.endReason) {
+    case 'revoked':
+      return 'its grant was revoked first';
+    case 'relinquished':
+      return 'its grant was relinquished first';
+    default:
+      return 'its grant expired first';
   }
 }

@@ -117,6 +117,29 @@ describe('the approvals inbox', () => {
     });
   });
 
+  it('tells an administrator asked only because nobody the policy names can finish the stage', () => {
+    const admin = { id: 'admin', username: 'admin', displayName: 'Ada Admin', groups: [], isAdmin: true };
+    const stuck = request({
+      id: 'req_00000000000000000003',
+      stage: { index: 0, total: 1, name: 'Approval', escalated: true, approvalsNeeded: 1, approvalsGiven: 0 },
+      waitingFor: ['admin'],
+    });
+    const why =
+      /Nobody the policy names can complete this stage any more; as an administrator, your approval completes it\./;
+    renderConnected(
+      <ApprovalsInbox />,
+      appState({ session: { status: 'signed-in', user: admin, message: null }, approvals: [stuck] }),
+    );
+    expect(screen.getByRole('article').textContent).toMatch(why);
+    cleanup();
+    // bob is the stage's own approver: he decides as usual.
+    renderConnected(
+      <ApprovalsInbox />,
+      appState({ session: { status: 'signed-in', user: BOB, message: null }, approvals: [stuck] }),
+    );
+    expect(screen.getByRole('article').textContent).not.toMatch(why);
+  });
+
   it('says when nothing waits, with a way to check again', async () => {
     const { user, main } = renderConnected(<ApprovalsInbox />, appState());
     expect(screen.getByText('Nothing waits for you')).toBeTruthy();

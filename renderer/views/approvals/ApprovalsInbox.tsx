@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
 import type { RequestView } from '../../../api/schemas.js';
+import type { AppState } from '../../../preload/contract.js';
 import { EmptyState } from '../../components/EmptyState.js';
 import { useApp, useRuntime, useServiceNow, useTimebox } from '../../state/hooks.js';
 import { runCommand } from '../../state/runtime.js';
-import { resourceName } from '../../state/selectors.js';
+import { findRole, resourceName } from '../../state/selectors.js';
 import { clockTime, formatDuration, fullTime, relative } from '../../time/format.js';
 import { DenyDialog } from './DenyDialog.js';
 
@@ -209,6 +210,7 @@ function ApprovalItem({
 }) {
   const serviceNow = useServiceNow();
   const offset = useApp((app) => app.clockOffsetMs);
+  const overriding = useApp((app) => decidesAsAdministrator(app, request));
   const approvalsSoFar = request.decisions.filter((decision) => decision.decision === 'approve');
   return (
     <article
@@ -252,6 +254,15 @@ function ApprovalItem({
             </dd>
           </>
         ) : null}
+        {overriding ? (
+          <>
+            <dt>Why you</dt>
+            <dd>
+              Nobody the policy names can complete this stage any more; as an administrator, your approval
+              completes it.
+            </dd>
+          </>
+        ) : null}
         {approvalsSoFar.length > 0 ? (
           <>
             <dt>Approved by</dt>
@@ -275,5 +286,20 @@ function ApprovalItem({
         </button>
       </div>
     </article>
+  );
+}
+
+/**
+ * Whether I am asked only as an administrator: the service escalated a request nobody the policy names can
+ * finish any more, and I am neither an approver nor an escalation approver of its stage.
+ */
+function decidesAsAdministrator(app: AppState, request: RequestView): boolean {
+  const me = app.session.user;
+  if (!me?.isAdmin || !request.stage?.escalated) return false;
+  const stage = findRole(app.catalog, request.resourceId, request.role)?.approval.stages[request.stage.index];
+  return (
+    stage !== undefined &&
+    !stage.approvers.includes(me.id) &&
+    !(stage.escalation?.approvers.includes(me.id) ?? false)
   );
 }

@@ -88,4 +88,30 @@ describe('what the request dialog offers and checks', () => {
     );
     expect(outcomeSentence(roleOf('sandbox', 'operator'), 'alice', 'extension')).toBe('Extended at once.');
   });
+
+  it('says what the service will answer when nobody could finish the request (409 no_approver_available)', () => {
+    const quorum = roleOf('prod-db', 'owner');
+    const unseal = {
+      ...quorum.approval,
+      mode: 'quorum' as const,
+      stages: [{ name: 'approval', count: 3, approvers: ['bob', 'lena', 'quinn'], escalation: null }],
+    };
+    expect(outcomeSentence({ approval: unseal, seats: null }, 'quinn')).toBe(
+      'Nobody can approve this: it needs 3 approvals from distinct people and 2 are eligible (you cannot approve your own request). Ask a Timebox administrator to add approvers.',
+    );
+    expect(outcomeSentence({ approval: unseal, seats: null }, 'max')).toBe(
+      'Needs approval from all of bob, lena and quinn.',
+    );
+    const twice = {
+      ...quorum.approval,
+      mode: 'chain' as const,
+      stages: [
+        { name: 'Team lead', count: 1, approvers: ['lena'], escalation: null },
+        { name: 'Security', count: 1, approvers: ['lena'], escalation: null },
+      ],
+    };
+    expect(outcomeSentence({ approval: twice, seats: null }, 'max')).toBe(
+      'Nobody can approve this: its stage “Security” needs 1 approval from distinct people and 0 are eligible. Ask a Timebox administrator to add approvers.',
+    );
+  });
 });

@@ -1,3 +1,4 @@
+import { firstShortfall } from '../../../api/approval-feasibility.js';
 import type { ResourceView } from '../../../api/schemas.js';
 import { formatDuration } from '../../time/format.js';
 
@@ -75,6 +76,25 @@ export function outcomeSentence(
   const { approval, seats } = role;
   const approversOf = (ids: readonly string[]): string[] =>
     approval.allowSelfApproval ? [...ids] : ids.filter((id) => id !== me);
+
+  // The service refuses a request nobody could finish (409 no_approver_available): say so first.
+  const shortfall = firstShortfall(
+    approval.stages.map((stage) => ({
+      name: stage.name,
+      needed: stage.count,
+      eligible: approversOf([...new Set([...stage.approvers, ...(stage.escalation?.approvers ?? [])])]),
+    })),
+  );
+  if (approval.mode !== 'auto' && shortfall) {
+    const { needed, eligible } = shortfall;
+    const which = approval.mode === 'chain' ? `its stage “${shortfall.stage}”` : 'it';
+    const stage = approval.stages[shortfall.position];
+    const leftOut =
+      me !== null && approversOf([me]).length === 0 && stage?.approvers.includes(me) === true
+        ? ' (you cannot approve your own request)'
+        : '';
+    return `Nobody can approve this: ${which} needs ${needed} ${needed === 1 ? 'approval' : 'approvals'} from distinct people and ${eligible} ${eligible === 1 ? 'is' : 'are'} eligible${leftOut}. Ask a Timebox administrator to add approvers.`;
+  }
 
   let decision: string;
   const first = approval.stages[0];

@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { actorOf, idempotencyKeyOf, type RouteContext } from '../context.js';
 import {
   approveBody,
+  cancelBody,
   createRequestBody,
   denyBody,
-  emptyBody,
   errorBody,
   idParams,
   listOf,
@@ -105,12 +105,14 @@ export const requestRoutes =
       {
         schema: {
           tags: ['requests'],
-          summary: 'Withdraw my pending or queued request',
+          summary:
+            "Withdraw my pending or queued request; an administrator withdraws anyone's, with a reason",
           params: idParams,
-          body: emptyBody,
+          body: cancelBody,
           response: { 200: requestView, ...refusals },
         },
       },
-      async (request) => context.requests.cancel(actorOf(request), request.params.id),
+      async (request) =>
+        context.requests.cancel(actorOf(request), request.params.id, request.body?.reason?.trim() ?? ''),
     );
   };
