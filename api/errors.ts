@@ -28,3 +28,9 @@ export const SESSION_ENDED_CODES = new Set([
 export function isSessionEnded(error: unknown): error is ServiceError {
   return error instanceof ServiceError && error.status === 401 && SESSION_ENDED_CODES.has(error.code);
 }
+
+/**
+ * 503: the service cannot reach its database; the answer carries Retry-After. Nothing is lost: try again
+ * (with the same Idempotency-Key for a new request).
+ */
+export const DATABASE_UNAVAILABLE = 'database_unavailable';

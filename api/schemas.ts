@@ -21,7 +21,11 @@ const id = shortText(64).min(1);
 export const errorBody = z
   .object({
     error: z.object({
-      code: z.string().describe('stable snake_case code'),
+      code: z
+        .string()
+        .describe(
+          'stable snake_case code; database_unavailable (503, with Retry-After) while the service cannot reach its database',
+        ),
       message: z.string().describe('a sentence a person can act on'),
       details: z.record(z.string(), z.unknown()).optional(),
     }),

@@ -20,6 +20,7 @@ import { IssuerRegistry, type IssuerFactory } from './credentials/issuer.js';
 import { SigningKeys } from './credentials/signing-keys.js';
 import { TokenIssuer } from './credentials/token-issuer.js';
 import { openDatabase, type Database } from './db/database.js';
+import type { DatabaseTimeouts } from './db/pg-client.js';
 import { migrate } from './db/migrations.js';
 import { roleOf, type Domain } from './domain/context.js';
 import { dueTasks, nextDeadline } from './domain/due.js';
@@ -65,6 +66,8 @@ export interface ServiceOptions {
   /** Proxies whose X-Forwarded-For names the client: their addresses and CIDR ranges. */
   readonly trustProxy?: readonly string[];
   readonly databasePoolSize?: number;
+  /** PostgreSQL's bounded waits (connect, query, idle in transaction, keepalive); defaults where not given. */
+  readonly databaseTimeouts?: Partial<DatabaseTimeouts>;
   /**
    * Credential issuers by resource kind, beside the built-in ones (`postgres`; every other kind gets
    * the signed token). A plugin that creates access outside the service implements `access` too.
@@ -136,6 +139,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     dataDir: options.dataDir,
     logger: app.log,
     ...(options.databasePoolSize === undefined ? {} : { poolSize: options.databasePoolSize }),
+    ...(options.databaseTimeouts === undefined ? {} : { timeouts: options.databaseTimeouts }),
   });
   try {
     await migrate(db, clock.now());
@@ -144,7 +148,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     throw error;
   }
 
-  const metrics = new Metrics(db, options.processMetrics ?? true);
+  const metrics = new Metrics(db, db.health, options.processMetrics ?? true);
   const uow = new UnitOfWork(db, clock);
   const auditChainer = new AuditChainer(db, clock, app.log);
   uow.onAudited(() => {
@@ -191,6 +195,13 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
       void scheduler.start();
     },
   );
+  // The database is back after an outage: what fell due meanwhile is ended now, not at the next retry, the
+  // streams catch up on the events committed meanwhile, and the audit entries recorded are chained.
+  const stopRecovering = db.health.onRecovered(() => {
+    void scheduler.start();
+    hub.catchUpAll();
+    auditChainer.nudge();
+  });
   // Whatever fell due while the service was down is handled first: before the first client is served, and
   // before the HTTP routes are built, which takes a fifth of a second on a small machine after a crash.
   await scheduler.start();
@@ -227,7 +238,11 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   app.addHook('onRequest', async (request) => {
     request.session = null;
   });
+  // Set when the service stops: a request in flight then (one waiting out a database timeout) closes its
+  // connection with its answer, or the stop would wait on the client's keep-alive.
+  let stopping = false;
   app.addHook('onSend', async (_request, reply) => {
+    if (stopping) void reply.header('connection', 'close');
     // Clients correct their countdowns by the service's clock: it must be the clock the service uses.
     // Date has one-second resolution; X-Timebox-Time carries the same instant in milliseconds.
     const now = clock.now();
@@ -296,6 +311,8 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     },
     close() {
       closing ??= (async () => {
+        stopping = true;
+        stopRecovering();
         housekeeping.stop();
         await scheduler.stop();
         // Operations in progress finish and record their outcome; what is left stays due for next time.

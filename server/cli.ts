@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createService } from './app.js';
+import type { DatabaseTimeouts } from './db/pg-client.js';
 import { hashPassword, passwordProblem } from './auth/passwords.js';
 import { loadPolicyFile, PolicyError } from './config/load.js';
 import { demoPolicy } from './demo/demo.js';
@@ -26,6 +27,12 @@ Options (and the environment variables that set them):
                      DATABASE_URL          postgres://… to use PostgreSQL instead of PGlite
   --database-pool <n>                      PostgreSQL connections per instance (twice the cores, 4 to 10);
                      TIMEBOX_DATABASE_POOL also sets it
+  PostgreSQL's bounded waits, in milliseconds (a request waits at most these, then gets 503):
+                     TIMEBOX_DATABASE_CONNECT_TIMEOUT_MS  to connect or get a pooled connection (3000)
+                     TIMEBOX_DATABASE_QUERY_TIMEOUT_MS    for a statement's answer (5000)
+                     TIMEBOX_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS
+                                                          a transaction left idle ends (10000)
+                     TIMEBOX_DATABASE_KEEPALIVE_MS        TCP keepalive's first probe (10000)
                      TIMEBOX_DEMO_PASSWORD every demo user's password (demo)
                      TIMEBOX_LOG_LEVEL     trace, debug, info, warn or error (info)
   --help`;
@@ -76,6 +83,28 @@ interface Settings {
   readonly databaseUrl: string | null;
   readonly trustProxy: string[] | undefined;
   readonly databasePoolSize: number | undefined;
+  readonly databaseTimeouts: Partial<DatabaseTimeouts>;
+}
+
+const TIMEOUT_VARIABLES: Readonly<Record<keyof DatabaseTimeouts, string>> = {
+  connectMs: 'TIMEBOX_DATABASE_CONNECT_TIMEOUT_MS',
+  queryMs: 'TIMEBOX_DATABASE_QUERY_TIMEOUT_MS',
+  idleInTransactionMs: 'TIMEBOX_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+  keepAliveMs: 'TIMEBOX_DATABASE_KEEPALIVE_MS',
+};
+
+/** The database timeouts set in the environment: whole milliseconds, from 100 ms to 10 minutes. */
+function readDatabaseTimeouts(env: NodeJS.ProcessEnv): Partial<DatabaseTimeouts> {
+  const timeouts: Partial<Record<keyof DatabaseTimeouts, number>> = {};
+  for (const [setting, name] of Object.entries(TIMEOUT_VARIABLES) as [keyof DatabaseTimeouts, string][]) {
+    const text = fromEnv(env, name);
+    if (text === undefined) continue;
+    const ms = Number(text);
+    if (!/^\d+$/.test(text) || ms < 100 || ms > 600_000)
+      throw new UsageError(`${name} must be a number of milliseconds from 100 to 600000, not "${text}".`);
+    timeouts[setting] = ms;
+  }
+  return timeouts;
 }
 
 /** An environment variable's value; set but empty counts as unset, as shells and compose files produce it. */
@@ -127,6 +156,7 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   return {
     port,
     databasePoolSize: poolText === undefined ? undefined : Number(poolText),
+    databaseTimeouts: readDatabaseTimeouts(env),
     trustProxy: readTrustProxy(values['trust-proxy'] ?? fromEnv(env, 'TIMEBOX_TRUST_PROXY')),
     host: values.host ?? fromEnv(env, 'TIMEBOX_HOST') ?? '127.0.0.1',
     dataDir: resolve(values.data ?? fromEnv(env, 'TIMEBOX_DATA') ?? '.timebox/data'),
@@ -176,6 +206,7 @@ async function main(): Promise<void> {
     ...(settings.publicUrl === undefined ? {} : { publicUrl: settings.publicUrl }),
     ...(settings.trustProxy === undefined ? {} : { trustProxy: settings.trustProxy }),
     ...(settings.databasePoolSize === undefined ? {} : { databasePoolSize: settings.databasePoolSize }),
+    databaseTimeouts: settings.databaseTimeouts,
   });
   const url = await service.listen(settings.port, settings.host);
   logger.info(

@@ -26,6 +26,7 @@ export type { GrantRecord } from './domain/records.js';
 // Its database layer, for tools that measure the service's own statements (the bench's SQL replay)
 // and suites that inspect what it stored.
 export { openDatabase, type Database, type Sql, type Transaction } from './db/database.js';
+export { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './db/pg-client.js';
 export { AuditChainer } from './audit/chainer.js';
 export { NOTIFY_CHANNEL } from './events/types.js';
 export { newId, type IdPrefix } from './lib/ids.js';

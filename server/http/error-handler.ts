@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { DATABASE_UNAVAILABLE } from '../../api/errors.js';
+import { databaseUnavailable } from '../db/availability.js';
 import { ApiError } from '../lib/errors.js';
 
 interface ErrorBody {
@@ -43,6 +45,9 @@ function isFastifyError(error: unknown): error is FastifyError {
   return error instanceof Error && 'code' in error && typeof error.code === 'string';
 }
 
+/** Seconds a client waits before trying again while the database is away: about two of its probes. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
 /**
  * Every refusal becomes `{error: {code, message, details?}}` with the right status. A 5xx says only that
  * something failed on our side, with the request id to find it in the logs.
@@ -54,6 +59,23 @@ export function installErrorHandling(app: FastifyInstance): void {
         .code(error.status)
         .headers(error.headers ?? {})
         .send(body(error.code, error.message, error.details));
+      return;
+    }
+    const outage = databaseUnavailable(error);
+    if (outage) {
+      // Never a 500: the service is fine and the client's request was sound; what it can do is wait.
+      request.log.warn({ err: outage }, 'answered 503: the database is unavailable');
+      void reply
+        .code(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send(
+          body(
+            DATABASE_UNAVAILABLE,
+            outage.nothingDone
+              ? 'The service cannot reach its database right now, so nothing was done; try again in a few seconds.'
+              : 'The service lost its database while answering, so this may not have been done; try again in a few seconds (a request sent again with the same Idempotency-Key is never made twice).',
+          ),
+        );
       return;
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { databaseUnavailable, type DatabaseHealth } from '../db/availability.js';
 import type { Sql } from '../db/database.js';
 
 /**
@@ -89,7 +90,7 @@ export class Metrics {
    * `withProcessSeries` adds the process's own series (see processRegistry). Their event-loop monitor wakes
    * the process every 10 ms, which a service nobody scrapes (the tray app's embedded one) should not pay.
    */
-  constructor(sql: Sql, withProcessSeries: boolean) {
+  constructor(sql: Sql, health: DatabaseHealth, withProcessSeries: boolean) {
     if (withProcessSeries) {
       const shared = processRegistry();
       for (const { name } of shared.getMetricsAsArray()) {
@@ -97,19 +98,32 @@ export class Metrics {
         if (metric) this.registry.registerMetric(metric);
       }
     }
+    this.databaseSeries(health);
+    // The series counted from the database keep their last values while it is away: the scrape still
+    // answers, with the database's own series saying it is away and for how long.
+    const fromDatabase = async (count: () => Promise<void>): Promise<void> => {
+      if (!health.available) return;
+      try {
+        await count();
+      } catch (error) {
+        if (!databaseUnavailable(error)) throw error;
+      }
+    };
     new Gauge({
       name: 'timebox_access_backlog',
       help: 'Access operations waiting to be carried out, and how many of those are failing (retrying).',
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        const [row] = await sql.query<{ waiting: number; failing: number }>(
-          `SELECT count(*) FILTER (WHERE due_at IS NOT NULL)::int AS waiting,
-                  count(*) FILTER (WHERE due_at IS NOT NULL AND last_error IS NOT NULL)::int AS failing
-             FROM access_tasks`,
-        );
-        this.set({ state: 'waiting' }, row?.waiting ?? 0);
-        this.set({ state: 'failing' }, row?.failing ?? 0);
+        await fromDatabase(async () => {
+          const [row] = await sql.query<{ waiting: number; failing: number }>(
+            `SELECT count(*) FILTER (WHERE due_at IS NOT NULL)::int AS waiting,
+                    count(*) FILTER (WHERE due_at IS NOT NULL AND last_error IS NOT NULL)::int AS failing
+               FROM access_tasks`,
+          );
+          this.set({ state: 'waiting' }, row?.waiting ?? 0);
+          this.set({ state: 'failing' }, row?.failing ?? 0);
+        });
       },
     });
     // Counted from the database at scrape time, so every instance reports the shared truth.
@@ -118,10 +132,12 @@ export class Metrics {
       help: 'Grants active now.',
       registers: [this.registry],
       async collect() {
-        const [row] = await sql.query<{ count: number }>(
-          `SELECT count(*)::int AS count FROM grants WHERE status = 'active'`,
-        );
-        this.set(row?.count ?? 0);
+        await fromDatabase(async () => {
+          const [row] = await sql.query<{ count: number }>(
+            `SELECT count(*)::int AS count FROM grants WHERE status = 'active'`,
+          );
+          this.set(row?.count ?? 0);
+        });
       },
     });
     new Gauge({
@@ -130,13 +146,53 @@ export class Metrics {
       labelNames: ['status'] as const,
       registers: [this.registry],
       async collect() {
-        const rows = await sql.query<{ status: string; count: number }>(
-          `SELECT status, count(*)::int AS count FROM requests WHERE status IN ('pending', 'queued') GROUP BY status`,
-        );
+        await fromDatabase(async () => {
+          const rows = await sql.query<{ status: string; count: number }>(
+            `SELECT status, count(*)::int AS count FROM requests WHERE status IN ('pending', 'queued') GROUP BY status`,
+          );
+          this.reset();
+          this.set({ status: 'pending' }, 0);
+          this.set({ status: 'queued' }, 0);
+          for (const row of rows) this.set({ status: row.status }, row.count);
+        });
+      },
+    });
+  }
+
+  /** Whether the database answers, its outages and the wait for a connection, from this instance. */
+  private databaseSeries(health: DatabaseHealth): void {
+    new Gauge({
+      name: 'timebox_database_available',
+      help: 'Whether the database answers (1) or the service answers 503 database_unavailable (0).',
+      registers: [this.registry],
+      collect() {
+        this.set(health.available ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'timebox_database_unavailable_seconds_total',
+      help: 'Time the database was unavailable to this instance, the current outage included.',
+      registers: [this.registry],
+      collect() {
         this.reset();
-        this.set({ status: 'pending' }, 0);
-        this.set({ status: 'queued' }, 0);
-        for (const row of rows) this.set({ status: row.status }, row.count);
+        this.inc(health.unavailableSeconds());
+      },
+    });
+    new Counter({
+      name: 'timebox_database_reconnects_total',
+      help: 'Outages this instance recovered from: the database answered again after it had not.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(health.reconnects);
+      },
+    });
+    new Gauge({
+      name: 'timebox_database_pool_waiting',
+      help: 'Callers waiting for a database connection from the pool.',
+      registers: [this.registry],
+      collect() {
+        this.set(health.poolWaiting);
       },
     });
   }

@@ -82,6 +82,8 @@ export class Scheduler {
     }
     this.running = this.drain().finally(() => {
       this.running = null;
+      // A start that came while a pass was failing (the database coming back) is not lost with it.
+      if (this.runAgain && !this.stopped) void this.run();
     });
     return this.running;
   }

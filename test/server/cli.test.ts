@@ -140,6 +140,14 @@ describe('the server command', () => {
     expect(running.output()).toContain(message);
   });
 
+  it('refuses a database timeout that is not a number of milliseconds, with exit code 2', async () => {
+    running = runCli(['--demo'], { TIMEBOX_DATABASE_QUERY_TIMEOUT_MS: '5s' });
+    expect(await running.exit).toBe(2);
+    expect(running.output()).toContain(
+      'TIMEBOX_DATABASE_QUERY_TIMEOUT_MS must be a number of milliseconds from 100 to 600000, not "5s".',
+    );
+  });
+
   it('runs the demo, saying so, when no policy is named and the folder has none', async () => {
     const emptyFolder = mkdtempSync(join(tmpdir(), 'timebox-cli-cwd-'));
     try {

@@ -5,6 +5,7 @@ import {
   type IssuerFactory,
   type Policy,
   type ScryptCost,
+  type DatabaseTimeouts,
 } from '../../server/index.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { Api } from './http.js';
@@ -57,6 +58,8 @@ export interface StartOptions {
   readonly processMetrics?: boolean;
   /** The service's password cost; the suites' cheap one (TEST_PASSWORD_COST) by default. */
   readonly passwordCost?: ScryptCost;
+  /** PostgreSQL's bounded waits (the service's defaults where not given). */
+  readonly databaseTimeouts?: Partial<DatabaseTimeouts>;
 }
 
 /**
@@ -85,6 +88,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     passwordCost: options.passwordCost ?? TEST_PASSWORD_COST,
     ...(options.issuers ? { issuers: options.issuers } : {}),
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
+    ...(options.databaseTimeouts ? { databaseTimeouts: options.databaseTimeouts } : {}),
   });
   const url = await service.listen(0, '127.0.0.1');
   // What start-up set going in the background (reconciling access outside the service) is done.
