@@ -94,6 +94,8 @@ export class Availability {
   constructor(
     private readonly probe: () => Promise<void>,
     private readonly logger: AvailabilityLogger,
+    /** Runs when the circuit opens: the connections kept idle are suspect too. */
+    private readonly onLost: () => void,
   ) {}
 
   get available(): boolean {
@@ -123,6 +125,7 @@ export class Availability {
       { err: error },
       'the database does not answer: answering 503 database_unavailable and probing it until it does',
     );
+    this.onLost();
     this.scheduleProbe();
   }
 

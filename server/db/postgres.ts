@@ -36,13 +36,30 @@ export function openPostgres(
     // nothing listens. The statement on it (or the next one) fails as well, and is where it is handled.
     client.on('error', () => undefined);
   });
-  pool.on('remove', (client) => clients.delete(client));
-  pool.on('error', (error) => {
-    logger.warn({ err: error }, 'an idle database connection failed');
+  const checkedOut = new Set<pg.PoolClient>();
+  pool.on('acquire', (client) => checkedOut.add(client));
+  pool.on('release', (_error, client) => checkedOut.delete(client));
+  pool.on('remove', (client) => {
+    clients.delete(client);
+    checkedOut.delete(client);
   });
-  const availability = new Availability(async () => {
-    await pool.query('SELECT 1');
-  }, logger);
+  pool.on('error', (error) => {
+    logger.warn(
+      { err: error },
+      'an idle database connection failed, or was cut in an outage; it is replaced',
+    );
+  });
+  const availability = new Availability(
+    async () => {
+      await pool.query('SELECT 1');
+    },
+    logger,
+    () => {
+      // A black-holed network leaves idle connections that look open and would each hold the next
+      // caller (the probe first) for a whole query timeout: cut them, the pool opens new ones.
+      for (const client of clients) if (!checkedOut.has(client)) destroySocket(client);
+    },
+  );
   const listeners: (() => Promise<void>)[] = [];
   const statements = new StatementNames();
   const run = async <Row extends object>(
