@@ -34,13 +34,22 @@ export function databaseUnavailable(error: unknown): DatabaseUnavailableError | 
 
 // SQLSTATEs of a server that cannot serve us: connection exceptions (08000, 08003, 08006, 08001, 08004,
 // 08007, not 08P01, a protocol violation of ours), shutting down or starting (57P01-57P03), out of
-// connections (53300), and a statement cancelled by our statement_timeout (57014).
-const UNAVAILABLE_SQLSTATE = /^(0800[0134-7]|57P0[123]|53300|57014)$/;
+// connections (53300).
+const UNAVAILABLE_SQLSTATE = /^(0800[0134-7]|57P0[123]|53300)$/;
+const QUERY_CANCELED = '57014';
 // What pg and Node say when a socket breaks or a bounded wait runs out.
 const CONNECTION_MESSAGE =
   /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|is not queryable|Connection closed/i;
 const SOCKET_CODE =
   /^E(CONNRESET|CONNREFUSED|CONNABORTED|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN)$/;
+
+/**
+ * Whether PostgreSQL cancelled a statement at our statement_timeout: the database is there but did not
+ * finish in time. The request is answered 503 like an outage, and the circuit stays closed.
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code === QUERY_CANCELED;
+}
 
 /** Whether a failure from pg means the database is not reachable (as opposed to refusing our SQL). */
 export function isConnectionFailure(error: unknown): boolean {

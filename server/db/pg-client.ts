@@ -8,8 +8,9 @@ export interface DatabaseTimeouts {
   /** To open a connection, or to get one from a full pool (pg's connectionTimeoutMillis). */
   readonly connectMs: number;
   /**
-   * For a statement's answer, on the client (pg's query_timeout); the server cancels the statement at the
-   * same bound (statement_timeout), so it does not work on for a client that gave up.
+   * For a statement's answer, on the client (pg's query_timeout). The server cancels the statement a tenth
+   * earlier (statement_timeout), so it does not work on for a client that gave up, and a slow statement
+   * on a database that is there fails as such rather than as a lost connection.
    */
   readonly queryMs: number;
   /**
@@ -39,7 +40,7 @@ export function clientConfig(
     types,
     connectionTimeoutMillis: timeouts.connectMs,
     query_timeout: timeouts.queryMs,
-    statement_timeout: timeouts.queryMs,
+    statement_timeout: Math.floor(timeouts.queryMs * 0.9),
     idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: timeouts.keepAliveMs,

@@ -1,5 +1,10 @@
 import pg from 'pg';
-import { Availability, DatabaseUnavailableError, isConnectionFailure } from './availability.js';
+import {
+  Availability,
+  DatabaseUnavailableError,
+  isConnectionFailure,
+  isStatementTimeout,
+} from './availability.js';
 import { ChannelListener } from './channel-listener.js';
 import { runLazily } from './lazy-transaction.js';
 import { clientConfig, destroySocket, settlesWithin, type DatabaseTimeouts } from './pg-client.js';
@@ -78,6 +83,7 @@ export function openPostgres(
   const goodbyeMs = () => (availability.available ? GOODBYE_MS : 0);
   /** A lost connection becomes DatabaseUnavailableError and opens the circuit; other errors pass. */
   const unavailable = (error: unknown, epoch: number, nothingDone: boolean): unknown => {
+    if (isStatementTimeout(error)) return new DatabaseUnavailableError(nothingDone, error);
     if (!isConnectionFailure(error)) return error;
     availability.failed(error, epoch);
     return new DatabaseUnavailableError(nothingDone, error);

@@ -225,6 +225,17 @@ describe.runIf(postgresAvailable())('a fault drill: PostgreSQL behind a proxy th
     expect((await api.get('/healthz')).status).toBe(200);
   });
 
+  it('a statement PostgreSQL cancels at its timeout fails as unavailable, and the circuit stays closed', async () => {
+    const { db } = setup.running.service;
+    // statement_timeout is 0.9 of the query timeout (1350 ms here): the server cancels first.
+    await expect(db.query('SELECT pg_sleep(3)')).rejects.toMatchObject({
+      name: 'DatabaseUnavailableError',
+      cause: { code: '57014' },
+    });
+    expect(db.health.available).toBe(true);
+    expect((await api.get('/healthz')).status).toBe(200);
+  });
+
   it("sets the service's sessions to end a transaction left idle, so a cut-off instance holds no row locks", async () => {
     const [row] = await setup.running.service.db.query<{ idle_in_transaction_session_timeout: string }>(
       'SHOW idle_in_transaction_session_timeout',
