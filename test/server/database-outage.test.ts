@@ -119,10 +119,10 @@ describe.runIf(postgresAvailable())('a fault drill: PostgreSQL behind a proxy th
     const keys = Array.from({ length: 24 }, (_, index) => `reset-${index}`);
     const send = (key: string) =>
       api.post<RequestView | ErrorBody>('/v1/requests', alice, sandbox(key), { 'idempotency-key': key });
+    // Cut while they run, at a statement on its way: some are mid-transaction, some wait for a connection.
+    const cut = setup.proxy.resetAtNextSend();
     const inFlight = keys.map(send);
-    // Cut while they run: some are mid-transaction, some wait for a connection.
-    await new Promise((resolve) => setTimeout(resolve, 15));
-    setup.proxy.reset();
+    await cut;
     const first = await Promise.all(inFlight);
     for (const response of first) expect([201, 503]).toContain(response.status);
     expect(first.some((response) => response.status === 503)).toBe(true);

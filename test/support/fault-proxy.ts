@@ -18,6 +18,7 @@ export class FaultProxy {
   private readonly relays = new Set<Relay>();
   private blackHoled = false;
   private delayMs = 0;
+  private resetArmed: (() => void) | null = null;
 
   private constructor(
     private readonly target: { readonly host: string; readonly port: number },
@@ -42,6 +43,20 @@ export class FaultProxy {
   /** Cuts every open connection with an RST, as a restarted database or a reaping load balancer. */
   reset(): void {
     for (const relay of this.relays) this.cut(relay);
+  }
+
+  /**
+   * Cuts every open connection the moment the service next sends something to the database, so at least
+   * one statement is in flight when they go; resolves once they are cut.
+   */
+  resetAtNextSend(): Promise<void> {
+    return new Promise((resolve) => {
+      this.resetArmed = () => {
+        this.resetArmed = null;
+        this.reset();
+        resolve();
+      };
+    });
   }
 
   /** Refuses new connections (ECONNREFUSED) and cuts the open ones, as a database that is down. */
@@ -121,11 +136,11 @@ export class FaultProxy {
     if (!upstream) return;
     upstream.on('error', forget);
     upstream.on('close', forget);
-    this.forward(relay, client, upstream);
-    this.forward(relay, upstream, client);
+    this.forward(relay, client, upstream, true);
+    this.forward(relay, upstream, client, false);
   }
 
-  private forward(relay: Relay, from: Socket, to: Socket): void {
+  private forward(relay: Relay, from: Socket, to: Socket, fromService: boolean): void {
     const pass = (send: () => void) => {
       if (relay.dead) return;
       if (this.delayMs === 0) {
@@ -138,6 +153,10 @@ export class FaultProxy {
       }, this.delayMs);
     };
     from.on('data', (chunk: Buffer) => {
+      if (fromService && this.resetArmed) {
+        this.resetArmed();
+        return;
+      }
       pass(() => to.write(chunk));
     });
     from.on('end', () => {
