@@ -19,6 +19,7 @@ export const INVOKE_METHODS = [
   'revealCredential',
   'seatPoolUtilization',
   'updateSettings',
+  'unlockKeychain',
   'openExternal',
 ] as const;
 

@@ -179,6 +179,8 @@ export const invokeArgs = {
     doNotDisturb: z.boolean().optional(),
     launchAtLogin: z.boolean().optional(),
   }),
+  /** Asks the OS to unlock the keychain (Linux: the Secret Service's prompt); answers what happened. */
+  unlockKeychain: none,
   /** Opens an https link from the allowlist in the system browser. */
   openExternal: z.strictObject({ url: z.url({ protocol: /^https$/ }) }),
 } as const satisfies Record<InvokeMethod, z.ZodType>;
@@ -196,6 +198,18 @@ export interface SeatPoolUtilization {
 export type ExtendOutcome =
   | { readonly kind: 'extended'; readonly grant: GrantView }
   | { readonly kind: 'needs-approval'; readonly request: RequestView };
+
+/**
+ * What asking the OS to unlock the keychain came to, as checked: `unlocked` only once the keychain says so;
+ * `not-offered` where Timebox cannot ask (macOS and Windows ask by themselves when the keychain is used).
+ */
+export type KeychainUnlockOutcome =
+  'unlocked' | 'dismissed' | 'timed-out' | 'no-prompt' | 'unavailable' | 'not-offered';
+export interface KeychainUnlockResult {
+  readonly outcome: KeychainUnlockOutcome;
+  /** What to tell the person. */
+  readonly message: string;
+}
 
 export interface InvokeResults {
   rendererReady: null;
@@ -218,6 +232,7 @@ export interface InvokeResults {
   };
   seatPoolUtilization: SeatPoolUtilization;
   updateSettings: Settings;
+  unlockKeychain: KeychainUnlockResult;
   openExternal: null;
 }
 

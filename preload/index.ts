@@ -56,6 +56,7 @@ const api: TimeboxApi = {
   revealCredential: call('revealCredential'),
   seatPoolUtilization: call('seatPoolUtilization'),
   updateSettings: call('updateSettings'),
+  unlockKeychain: call('unlockKeychain'),
   openExternal: call('openExternal'),
   onState: subscription('state'),
   onNavigate: subscription('navigate'),

@@ -3,6 +3,7 @@ import type { ClockOffsetEstimator } from '../../api/clock-offset.js';
 import type { DesktopClock } from './clock.js';
 import type { GrantClient } from '../../api/grant-client.js';
 import type { Keychain } from './keychain.js';
+import type { KeychainUnlocker } from './keychain-unlock.js';
 import type { NoticeContext } from './notice-text.js';
 import type { Notice, Notifier } from './notifications.js';
 import type { PsqlLauncher } from './psql.js';
@@ -24,6 +25,11 @@ export interface CoreDeps {
   readonly log: CoreLogger;
   /** Opens psql in a terminal for a database login; without one, Open psql says to copy the URI instead. */
   readonly psql?: PsqlLauncher;
+  /**
+   * Asks the OS to unlock the keychain (Linux); absent where the OS asks by itself when the keychain is
+   * used (macOS, Windows).
+   */
+  readonly unlocker?: KeychainUnlocker;
   /** The embedded demo service, used while no service URL is configured. */
   readonly embeddedServiceUrl?: string | null;
   readonly random?: () => number;

@@ -95,6 +95,7 @@ export function createHandlers<Caller>(deps: HandlerDeps<Caller>): Handlers<Call
     },
     seatPoolUtilization: ({ period }) => core.seatPoolUtilization(period),
     updateSettings: (args) => core.updateSettings(args),
+    unlockKeychain: () => core.unlockKeychain(),
     openExternal: async ({ url }) => {
       const host = new URL(url).host;
       const serviceUrl = core.store.state.service.url;

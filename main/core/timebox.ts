@@ -3,6 +3,7 @@ import type {
   AppState,
   ExtendOutcome,
   InvokeArgs,
+  KeychainUnlockResult,
   NavigationTarget,
   SeatPoolPeriod,
   SeatPoolUtilization,
@@ -17,6 +18,7 @@ import { UserError } from './errors.js';
 import { GrantClient } from '../../api/grant-client.js';
 import { GrantCredentials } from './grant-credentials.js';
 import { KeychainUnavailableError } from './keychain.js';
+import { unlockResult } from './keychain-unlock.js';
 import { KeychainWatch } from './keychain-watch.js';
 import { LiveSync } from './live-sync.js';
 import { NotificationPolicy } from './notifications.js';
@@ -301,6 +303,20 @@ export class TimeboxCore {
       if (this.store.state.session.status === 'signed-in') await this.credentials.reconcile();
     }
     return !this.store.state.keychain.available || this.startWaits || this.credentials.hasKept();
+  }
+
+  /**
+   * Asks the OS to unlock the keychain; once it is, what waited for it is finished now, not at the
+   * watch's next look.
+   */
+  async unlockKeychain(): Promise<KeychainUnlockResult> {
+    if (!this.deps.unlocker) return unlockResult('not-offered');
+    const { outcome, detail } = await this.deps.unlocker.unlock();
+    if (outcome !== 'unlocked') return unlockResult(outcome, detail);
+    // Its failures are in the state, as when the watch asks (which goes on while anything still waits).
+    await this.keychainAgain().catch(() => undefined);
+    // Unlocked as our own lock check sees it (the default collection and each of our entries), or not said.
+    return unlockResult(this.store.state.keychain.available ? 'unlocked' : 'dismissed');
   }
 
   async refresh(): Promise<void> {

@@ -9,6 +9,8 @@ export type TrayCommand =
   | { readonly kind: 'copy-uri'; readonly grantId: string }
   | { readonly kind: 'psql'; readonly grantId: string }
   | { readonly kind: 'relinquish'; readonly grantId: string }
+  /** Asks the OS to unlock the keychain (offered only while it is locked, which only Linux reports). */
+  | { readonly kind: 'unlock-keychain' }
   | { readonly kind: 'quit' };
 
 export type TrayMenuItem =
@@ -165,6 +167,7 @@ function keychainItems(state: AppState): { tooltip: string | null; items: TrayMe
             undefined,
             false,
           ),
+          ...(state.keychain.locked ? [item('Unlock keychain…', { kind: 'unlock-keychain' })] : []),
         ]
       : []),
     ...(leftovers

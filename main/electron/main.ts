@@ -18,6 +18,7 @@ import {
   Tray,
 } from 'electron';
 import { keytarKeychain } from '../adapters/keytar-keychain.js';
+import { secretServiceUnlocker } from '../adapters/secret-service-unlock.js';
 import { systemDesktopClock } from '../core/clock.js';
 import { toIpcError } from '../core/errors.js';
 import { createHandlers } from '../core/ipc-handlers.js';
@@ -107,6 +108,8 @@ async function launch(links: DeepLinkInbox): Promise<void> {
     clock,
     fetch,
     keychain: keytarKeychain(keychainService),
+    // macOS and Windows ask for the keychain's password themselves when it is used.
+    ...(process.platform === 'linux' ? { unlocker: secretServiceUnlocker() } : {}),
     settings,
     notifier,
     log,
@@ -180,6 +183,7 @@ async function launch(links: DeepLinkInbox): Promise<void> {
       copyConnectionUri: (grantId) => handlers.copyConnectionUri({ grantId }, null),
       openPsql: (grantId) => handlers.openPsql({ grantId }, null),
       relinquishGrant: (grantId) => handlers.relinquishGrant({ grantId }, null),
+      unlockKeychain: () => handlers.unlockKeychain({}, null),
       quit: () => {
         app.quit();
       },

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
-import type { AppState, NavigationTarget } from '../../preload/contract.js';
+import type { AppState, KeychainUnlockResult, NavigationTarget } from '../../preload/contract.js';
 import type { DesktopClock } from '../core/clock.js';
+import { UserError } from '../core/errors.js';
 import { trayModel, type TrayCommand, type TrayIcon, type TrayMenuItem } from '../core/tray-model.js';
 
 /** The part of a Tray the view uses; Image and Menu are Electron's NativeImage and Menu in the app. */
@@ -163,6 +164,7 @@ export function trayCommands(deps: {
   readonly copyConnectionUri: (grantId: string) => Promise<unknown>;
   readonly openPsql: (grantId: string) => Promise<unknown>;
   readonly relinquishGrant: (grantId: string) => Promise<unknown>;
+  readonly unlockKeychain: () => Promise<KeychainUnlockResult>;
   readonly quit: () => void;
   /** A command that failed: the tray has no window to say so in. */
   readonly report: (title: string, error: unknown) => void;
@@ -191,6 +193,22 @@ export function trayCommands(deps: {
         deps.relinquishGrant(command.grantId).catch((error: unknown) => {
           deps.report('Could not relinquish the grant', error);
         });
+        return;
+      case 'unlock-keychain':
+        // Unlocked shows by itself (the locked item goes, kept credentials are removed); anything else is
+        // said, since the tray has no window to say it in.
+        deps
+          .unlockKeychain()
+          .then((result) => {
+            if (result.outcome !== 'unlocked')
+              deps.report(
+                'Keychain still locked',
+                new UserError(`keychain_${result.outcome.replaceAll('-', '_')}`, result.message),
+              );
+          })
+          .catch((error: unknown) => {
+            deps.report('Could not ask to unlock the keychain', error);
+          });
         return;
       case 'quit':
         deps.quit();

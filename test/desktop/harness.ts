@@ -3,6 +3,7 @@ import { createService } from '../../server/index.js';
 import { grantAccount, SESSION_ACCOUNT } from '../../main/core/keychain.js';
 import type { Notice, NoticeKind } from '../../main/core/notifications.js';
 import type { StoredSettings } from '../../main/core/settings.js';
+import type { KeychainUnlocker } from '../../main/core/keychain-unlock.js';
 import type { GrantState } from '../../preload/contract.js';
 import type { DatabaseKind, TestDatabase } from '../support/databases.js';
 import { startDesktop, type TestDesktop } from '../support/desktop.js';
@@ -35,6 +36,7 @@ export async function desktopOf(
     readonly fetch?: typeof fetch;
     readonly pollEveryMs?: number;
     readonly clock?: ManualClock;
+    readonly unlocker?: KeychainUnlocker;
   } = {},
 ): Promise<Person> {
   const keychain = options.keychain ?? testKeychain();
@@ -45,6 +47,7 @@ export async function desktopOf(
     ...(options.settings ? { settings: options.settings } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.pollEveryMs === undefined ? {} : { pollEveryMs: options.pollEveryMs }),
+    ...(options.unlocker ? { unlocker: options.unlocker } : {}),
   });
   const person: Person = {
     ...desktop,

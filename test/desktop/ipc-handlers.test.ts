@@ -243,6 +243,7 @@ describe('IPC dispatch', () => {
       { serviceUrl: 'not a url' },
       { vault: [] },
     ],
+    unlockKeychain: [{ collection: 'login' }, { password: 'hunter2' }, 'login', []],
     openExternal: [
       {},
       { url: 'http://docs.timebox.example/' },
@@ -314,6 +315,16 @@ describe('IPC dispatch', () => {
       'cancelRequest',
       'requestAccess',
     ]);
+  });
+});
+
+describe('unlockKeychain', () => {
+  it('asks the core to unlock and answers what it came to', async () => {
+    const result = { outcome: 'dismissed', message: 'The unlock prompt was dismissed.' };
+    const { core, calls } = stubCore({ unlockKeychain: () => Promise.resolve(result) });
+    const { call } = setup(core);
+    expect(await call('unlockKeychain', {})).toEqual({ ok: true, value: result });
+    expect(calls).toEqual([{ method: 'unlockKeychain', args: [] }]);
   });
 });
 

@@ -1,6 +1,7 @@
 // First: the private keyring, before anything calls keytar (see the module).
 import { privateKeyring } from '../support/private-keyring-session.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { secretServiceUnlocker } from '../../main/adapters/secret-service-unlock.js';
 import { KeychainUnavailableError } from '../../main/core/keychain.js';
 import { trayModel } from '../../main/core/tray-model.js';
 import { startService, type RunningService } from '../support/service.js';
@@ -20,7 +21,7 @@ describe.runIf(privateKeyring !== null)('a keychain that disappears mid-run (D-B
   let alice: Person;
   beforeEach(async () => {
     running = await startService({ kind: 'pglite' });
-    alice = await desktopOf(running, { username: 'alice' });
+    alice = await desktopOf(running, { username: 'alice', unlocker: secretServiceUnlocker() });
   });
   afterEach(async () => {
     await alice.stop();
@@ -49,6 +50,13 @@ describe.runIf(privateKeyring !== null)('a keychain that disappears mid-run (D-B
       enabled: false,
     });
     await expect(alice.core.credential(lasting.id)).rejects.toBeInstanceOf(KeychainUnavailableError);
+    // Asked to unlock, it says the keychain does not answer, and claims nothing.
+    const unlock = await alice.core.unlockKeychain();
+    expect(unlock.outcome).toBe('unavailable');
+    expect(unlock.message).toMatch(
+      /^The keychain service does not answer \(.+\), so it cannot be asked to unlock\./,
+    );
+    expect(alice.grant(ending.id)?.credential).toBe('kept');
 
     // The watch keeps asking, the process keeps running, and nothing is claimed.
     await running.advance(20_000);

@@ -221,17 +221,21 @@ describe('the tray model', () => {
     expect(model.tooltip).toBe(
       'Timebox: no active access; keychain locked, 1 ended grant’s credential still in the keychain',
     );
-    expect(outline(model.menu).slice(0, 3)).toEqual([
+    expect(outline(model.menu).slice(0, 4)).toEqual([
       'Keychain locked: unlock it to go on (disabled)',
+      'Unlock keychain…',
       '1 ended grant’s credential still in the keychain',
       '---',
     ]);
+    expect(find(model.menu, 'Unlock keychain…').command).toEqual({ kind: 'unlock-keychain' });
     expect(find(model.menu, '1 ended grant’s credential still in the keychain').command).toEqual({
       kind: 'open',
       target: { view: 'access' },
     });
     const gone = trayModel(appState({ keychain: { available: false, locked: false, message: 'gone' } }), NOW);
     expect(outline(gone.menu)[0]).toBe('Keychain unavailable (disabled)');
+    // Nothing to unlock: a keychain that is gone is not offered the unlock.
+    expect(outline(gone.menu)).not.toContain('Unlock keychain…');
     expect(gone.tooltip).toBe('Timebox: no active access; keychain unavailable');
   });
 

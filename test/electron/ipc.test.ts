@@ -194,6 +194,7 @@ describe('the IPC wrapper', () => {
       revealCredential: {},
       seatPoolUtilization: { period: 'forever' },
       updateSettings: { serviceUrl: 'ftp://timebox.example.com' },
+      unlockKeychain: { collection: 'login' },
       openExternal: { url: 'http://timebox.example.com/docs' },
     };
     for (const method of INVOKE_METHODS) {

@@ -2,6 +2,7 @@ import type { MenuItemConstructorOptions } from 'electron';
 import { describe, expect, it, vi } from 'vitest';
 import type { TrayCommand } from '../../main/core/tray-model.js';
 import { createHandlers } from '../../main/core/ipc-handlers.js';
+import { toIpcError } from '../../main/core/errors.js';
 import { loadTrayIcons, trayCommands, TrayView } from '../../main/electron/tray.js';
 import { FakeClipboard, FakeImage, FakeTray } from './mocks/electron.js';
 import { activeGrant, GRANT_ID, pendingRequest, signedInSession, testCore } from './support.js';
@@ -184,17 +185,57 @@ describe('tray commands', () => {
     const navigate = vi.fn();
     const quit = vi.fn();
     const report = vi.fn<(title: string, error: unknown) => void>();
+    const unlock = vi
+      .spyOn(core, 'unlockKeychain')
+      .mockResolvedValue({ outcome: 'unlocked', message: 'done' });
     const run = trayCommands({
       navigate,
       copyCredential: (grantId) => handlers.copyCredential({ grantId }, null),
       copyConnectionUri: (grantId) => handlers.copyConnectionUri({ grantId }, null),
       openPsql: (grantId) => handlers.openPsql({ grantId }, null),
       relinquishGrant: (grantId) => handlers.relinquishGrant({ grantId }, null),
+      unlockKeychain: () => handlers.unlockKeychain({}, null),
       quit,
       report,
     });
-    return { run, clipboard, credential, connectionUri, openPsql, relinquish, navigate, quit, report };
+    return {
+      run,
+      clipboard,
+      credential,
+      connectionUri,
+      openPsql,
+      relinquish,
+      unlock,
+      navigate,
+      quit,
+      report,
+    };
   }
+
+  it('Unlock keychain asks the core through the handler; what did not unlock is said with the outcome', async () => {
+    const world = commands();
+    world.run({ kind: 'unlock-keychain' });
+    await vi.waitFor(() => {
+      expect(world.unlock).toHaveBeenCalledTimes(1);
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(world.report).not.toHaveBeenCalled(); // unlocked shows in the state itself
+
+    world.unlock.mockResolvedValueOnce({
+      outcome: 'no-prompt',
+      message: 'Your system could not show an unlock prompt.',
+    });
+    world.run({ kind: 'unlock-keychain' });
+    await vi.waitFor(() => {
+      expect(world.report).toHaveBeenCalledTimes(1);
+    });
+    const [title, error] = world.report.mock.calls[0] ?? [];
+    expect(title).toBe('Keychain still locked');
+    expect(toIpcError(error)).toEqual({
+      code: 'keychain_no_prompt',
+      message: 'Your system could not show an unlock prompt.',
+    });
+  });
 
   it('open shows the view, quit quits', () => {
     const world = commands();

@@ -1,6 +1,7 @@
 import type { DesktopClock } from '../../main/core/clock.js';
 import { createHandlers, type Clipboard, type Handlers } from '../../main/core/ipc-handlers.js';
 import type { Keychain } from '../../main/core/keychain.js';
+import type { KeychainUnlocker } from '../../main/core/keychain-unlock.js';
 import type { Notice } from '../../main/core/notifications.js';
 import { readStoredSettings, type SettingsStore, type StoredSettings } from '../../main/core/settings.js';
 import { TimeboxCore, type CoreLogger } from '../../main/core/timebox.js';
@@ -72,6 +73,7 @@ export async function startDesktop(options: {
   readonly settings?: Partial<StoredSettings>;
   readonly fetch?: typeof fetch;
   readonly pollEveryMs?: number;
+  readonly unlocker?: KeychainUnlocker;
 }): Promise<TestDesktop> {
   let current = readStoredSettings({ serviceUrl: options.serviceUrl, ...options.settings });
   const settings = {
@@ -91,6 +93,7 @@ export async function startDesktop(options: {
     clock: options.clock,
     fetch: options.fetch ?? fetch,
     keychain: options.keychain,
+    ...(options.unlocker ? { unlocker: options.unlocker } : {}),
     settings,
     notifier: {
       show: (notice, onClick) => {
