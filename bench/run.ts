@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { BENCH_USAGE, parseBenchArguments } from './lib/arguments.js';
 import { writeBenchPolicy } from './lib/policy.js';
 import type { ScenarioResult } from './lib/results.js';
 import { expiryScenario } from './scenarios/expiry.js';
@@ -14,7 +14,7 @@ import { postgresAccessScenario } from './scenarios/postgres-access.js';
 import { memoryScenario } from './scenarios/memory.js';
 
 /**
- * `npm run bench` (quick) or `npm run bench -- --full`: runs each scenario over loopback on this machine,
+ * `npm run bench` (or `-- --quick`, the same) or `npm run bench -- --full`: runs each scenario over loopback on this machine,
  * prints every figure next to its target, and writes bench/results/latest.json and latest.md. A missed
  * target is reported, never fatal. `--only <word>` (repeatable) runs the scenarios whose title has it.
  */
@@ -29,12 +29,18 @@ const SCENARIOS = [
   ['memory and start-up', memoryScenario],
 ] as const;
 
-const { values } = parseArgs({
-  options: {
-    full: { type: 'boolean', default: false },
-    only: { type: 'string', multiple: true, default: [] },
-  },
-});
+let parsed;
+try {
+  parsed = parseBenchArguments(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
+if (parsed.help) {
+  process.stdout.write(`${BENCH_USAGE}\n`);
+  process.exit(0);
+}
+const values = parsed;
 const full = values.full;
 const chosen = SCENARIOS.filter(
   ([title]) => values.only.length === 0 || values.only.some((word) => title.includes(word)),
