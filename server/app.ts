@@ -43,7 +43,9 @@ import { serviceRoutes } from './http/routes/service.js';
 import { systemClock, type Clock } from '../api/clock.js';
 import { SERVICE_TIME_HEADER } from '../api/service-time.js';
 import { Housekeeping } from './ops/housekeeping.js';
+import { processLogDestination } from './ops/log-destination.js';
 import { Metrics } from './ops/metrics.js';
+import type { StopProgress } from './ops/stop-deadline.js';
 import type { Policy } from './policy/types.js';
 import { Scheduler } from './scheduler/scheduler.js';
 
@@ -97,8 +99,11 @@ export interface TimeboxService {
   readonly auditChainer: AuditChainer;
   /** Listens and returns the base URL. */
   listen(port: number, host: string): Promise<string>;
-  /** Drains: stops the schedule, ends event streams, finishes requests in flight, closes the database. */
-  close(): Promise<void>;
+  /**
+   * Drains: stops the schedule, ends event streams, finishes requests in flight, closes the database.
+   * `progress` hears each part start and finish (the stop deadline names the parts still open).
+   */
+  close(progress?: StopProgress): Promise<void>;
 }
 
 // Whatever the caller logs, these never reach the log.
@@ -119,7 +124,11 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   const clock = options.clock ?? systemClock;
   const { policy } = options;
   const app = Fastify({
-    logger: options.logger === false ? false : { ...(options.logger ?? {}), redact: REDACTED_PATHS },
+    // Standard output unless the caller names a stream: never pino's default, which can hang the exit.
+    logger:
+      options.logger === false
+        ? false
+        : { stream: processLogDestination(), ...(options.logger ?? {}), redact: REDACTED_PATHS },
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     // Streams stay open until the server ends them; a close must not wait for them forever.
@@ -309,23 +318,30 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
       publicUrl ??= address;
       return address;
     },
-    close() {
+    close(progress) {
       closing ??= (async () => {
         stopping = true;
         stopRecovering();
+        const step = async (name: string, work: () => unknown): Promise<void> => {
+          progress?.(name, 'started');
+          await work();
+          progress?.(name, 'finished');
+        };
         housekeeping.stop();
-        await scheduler.stop();
+        await step('scheduler', () => scheduler.stop());
         // Operations in progress finish and record their outcome; what is left stays due for next time.
-        await access.stop();
-        await issuers.close();
+        await step('access operations', () => access.stop());
+        await step('credential issuers', () => issuers.close());
         hub.close();
-        await app.close();
-        await unlisten();
+        await step('HTTP server (requests in flight)', () => app.close());
+        await step('database notifications', () => unlisten());
         // What the last requests recorded is chained now, not left for the next start.
-        await auditChainer.close().catch((error: unknown) => {
-          app.log.warn({ err: error }, 'could not chain the last audit entries; the next start will');
-        });
-        await db.close();
+        await step('audit chain', () =>
+          auditChainer.close().catch((error: unknown) => {
+            app.log.warn({ err: error }, 'could not chain the last audit entries; the next start will');
+          }),
+        );
+        await step('database', () => db.close());
       })();
       return closing;
     },

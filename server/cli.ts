@@ -3,11 +3,14 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { parseDuration } from '../api/duration.js';
 import { createService } from './app.js';
 import type { DatabaseTimeouts } from './db/pg-client.js';
 import { hashPassword, passwordProblem } from './auth/passwords.js';
 import { loadPolicyFile, PolicyError } from './config/load.js';
 import { demoPolicy } from './demo/demo.js';
+import { processLogDestination } from './ops/log-destination.js';
+import { StopDeadline } from './ops/stop-deadline.js';
 
 const USAGE = `Timebox grant service
 
@@ -33,6 +36,9 @@ Options (and the environment variables that set them):
                      TIMEBOX_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS
                                                           a transaction left idle ends (10000)
                      TIMEBOX_DATABASE_KEEPALIVE_MS        TCP keepalive's first probe (10000)
+  --shutdown-timeout <duration>            how long a stop (SIGTERM, SIGINT) may take before the process
+                     TIMEBOX_SHUTDOWN_TIMEOUT  is ended anyway (the policy's service.shutdownTimeout, 10s);
+                                           a second signal ends it at once
                      TIMEBOX_DEMO_PASSWORD every demo user's password (demo)
                      TIMEBOX_LOG_LEVEL     trace, debug, info, warn or error (info)
   --help`;
@@ -84,6 +90,8 @@ interface Settings {
   readonly trustProxy: string[] | undefined;
   readonly databasePoolSize: number | undefined;
   readonly databaseTimeouts: Partial<DatabaseTimeouts>;
+  /** Overrides the policy's `service.shutdownTimeout`. */
+  readonly shutdownTimeoutSeconds: number | undefined;
 }
 
 const TIMEOUT_VARIABLES: Readonly<Record<keyof DatabaseTimeouts, string>> = {
@@ -125,6 +133,7 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
       'public-url': { type: 'string' },
       'trust-proxy': { type: 'string' },
       'database-pool': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -153,8 +162,16 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   if (poolText !== undefined && !/^[1-9]\d{0,2}$/.test(poolText)) {
     throw new UsageError(`--database-pool must be a number of connections from 1 to 999, not "${poolText}".`);
   }
+  const shutdownText = values['shutdown-timeout'] ?? fromEnv(env, 'TIMEBOX_SHUTDOWN_TIMEOUT');
+  const shutdownTimeoutSeconds = shutdownText === undefined ? undefined : parseDuration(shutdownText);
+  if (shutdownTimeoutSeconds === null || shutdownTimeoutSeconds === 0) {
+    throw new UsageError(
+      `--shutdown-timeout must be a duration of at least 1 second such as "10s" or "1m", not "${shutdownText ?? ''}".`,
+    );
+  }
   return {
     port,
+    shutdownTimeoutSeconds,
     databasePoolSize: poolText === undefined ? undefined : Number(poolText),
     databaseTimeouts: readDatabaseTimeouts(env),
     trustProxy: readTrustProxy(values['trust-proxy'] ?? fromEnv(env, 'TIMEBOX_TRUST_PROXY')),
@@ -188,7 +205,10 @@ async function main(): Promise<void> {
     return;
   }
   const settings = readSettings(argv, process.env);
-  const logger = pino({ level: fromEnv(process.env, 'TIMEBOX_LOG_LEVEL') ?? 'info' });
+  const logger = pino(
+    { level: fromEnv(process.env, 'TIMEBOX_LOG_LEVEL') ?? 'info' },
+    processLogDestination(),
+  );
   if (settings.demoImplied) {
     logger.warn(
       { looked: settings.configFile },
@@ -214,15 +234,18 @@ async function main(): Promise<void> {
     `Timebox is listening on ${url}${settings.demo ? ' with the demo organisation (alice, dave, bob, carol, admin)' : ''}`,
   );
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without draining');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'draining: finishing requests in flight, then stopping');
-    service.close().then(
+  const shutdownTimeoutMs = (settings.shutdownTimeoutSeconds ?? policy.service.shutdownTimeoutSeconds) * 1000;
+  const stop = (signal: NodeJS.Signals): void => {
+    // From now on a signal gets its default action: the kernel ends the process at once, even while the
+    // main thread is stuck (a handler of ours would wait for it).
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    const deadline = new StopDeadline(shutdownTimeoutMs);
+    logger.info(
+      { signal, deadlineSeconds: shutdownTimeoutMs / 1000 },
+      'draining: finishing requests in flight, then stopping; a second SIGTERM or SIGINT ends the process at once',
+    );
+    service.close(deadline.progress).then(
       () => {
         logger.info('stopped cleanly');
         process.exit(0);
@@ -233,12 +256,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => {
-    stop('SIGTERM');
-  });
-  process.on('SIGINT', () => {
-    stop('SIGINT');
-  });
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {

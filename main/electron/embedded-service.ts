@@ -7,8 +7,12 @@ export const DEMO_USERNAME = 'alice';
 
 export interface EmbeddedService {
   readonly url: string;
+  /** Drains the service; rejects when it has not stopped within its deadline, so the app quits anyway. */
   close(): Promise<void>;
 }
+
+/** How long the app's quit waits for the embedded service, as the server command's shutdownTimeout. */
+export const EMBEDDED_STOP_TIMEOUT_MS = 10_000;
 
 /** Every demo user's password: TIMEBOX_DEMO_PASSWORD when set and not empty, else "demo". */
 export function demoPassword(env: NodeJS.ProcessEnv): string {
@@ -24,6 +28,7 @@ export async function startEmbeddedService(options: {
   readonly userDataDir: string;
   readonly password: string;
   readonly env: NodeJS.ProcessEnv;
+  readonly stopTimeoutMs?: number;
 }): Promise<EmbeddedService> {
   const service = await createService({
     policy: await demoPolicy(options.password, options.env),
@@ -34,7 +39,28 @@ export async function startEmbeddedService(options: {
     processMetrics: false,
   });
   const url = await service.listen(0, '127.0.0.1');
-  return { url, close: () => service.close() };
+  const stopTimeoutMs = options.stopTimeoutMs ?? EMBEDDED_STOP_TIMEOUT_MS;
+  return {
+    url,
+    // A request that never finishes (a client sending its body slowly) would hold the drain, and with it
+    // the app's quit, until Node's request timeout (5 minutes).
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`the embedded service did not stop within ${stopTimeoutMs / 1000} s`));
+        }, stopTimeoutMs);
+        service.close().then(
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      }),
+  };
 }
 
 /** Signs in as the demo engineer, unless a session is already there (resumed from the keychain). */

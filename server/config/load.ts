@@ -418,6 +418,7 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
       reminderLeadsSeconds: [...new Set(service.reminders)].sort((a, b) => b - a),
       signingKeyRotationSeconds: service.signingKeyRotation,
       requireTotpForAdmins: service.requireTotpForAdmins,
+      shutdownTimeoutSeconds: service.shutdownTimeout,
       loginLimits: {
         perAccount: window(service.loginLimits.perAccount),
         perAddress: window(service.loginLimits.perAddress),

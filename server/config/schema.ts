@@ -244,6 +244,7 @@ const service = z.strictObject({
   reminders: z.array(durationOfAtLeast(1, '1 second')).max(10).default([600, 60]),
   signingKeyRotation: durationOfAtLeast(3600, '1 hour').default(30 * 86_400),
   requireTotpForAdmins: z.boolean().default(false),
+  shutdownTimeout: durationOfAtLeast(1, '1 second').default(10),
   loginLimits: z
     .strictObject({
       perAccount: rateWindow.default({ attempts: 5, window: 900 }),

@@ -25,6 +25,8 @@ export interface ServiceSettings {
   readonly signingKeyRotationSeconds: number;
   /** Every admin must have a second factor (TOTP); the policy is refused otherwise. */
   readonly requireTotpForAdmins: boolean;
+  /** How long a stop (SIGTERM, SIGINT) may take before the process is ended regardless. */
+  readonly shutdownTimeoutSeconds: number;
   readonly loginLimits: {
     readonly perAccount: RateWindow;
     readonly perAddress: RateWindow;

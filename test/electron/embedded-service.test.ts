@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -98,5 +99,42 @@ describe('the demo sign-in', () => {
     vi.spyOn(core, 'signIn').mockRejectedValue(new Error('connection refused'));
     await signInAsDemoEngineer(core, 'demo', log);
     expect(log.warnings()).toEqual(['could not sign in to the embedded demo service']);
+  });
+});
+
+// Generous timeout: the demo hashes its password at full cost, slow on a busy CI machine.
+describe('quitting with the embedded service', { timeout: 120_000 }, () => {
+  it('does not wait past its deadline for a request that never finishes', async () => {
+    const userDataDir = mkdtempSync(join(tmpdir(), 'timebox-embedded-stop-'));
+    const service = await startEmbeddedService({
+      userDataDir,
+      password: 'demo',
+      env: {},
+      stopTimeoutMs: 300,
+    });
+    const { hostname, port } = new URL(service.url);
+    // A sign-in whose body never arrives in full: the drain waits for it (Node's timeout is 5 minutes).
+    const slowClient = connect(Number(port), hostname);
+    await new Promise<void>((resolve) => slowClient.once('connect', resolve));
+    slowClient.write(
+      'POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      await expect(service.close()).rejects.toThrow('the embedded service did not stop within 0.3 s');
+    } finally {
+      slowClient.destroy();
+      // The same drain, now free to finish (each call waits for it up to the deadline again).
+      for (let attempt = 0; attempt < 100; attempt += 1) {
+        if (
+          await service.close().then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
+      }
+      rmSync(userDataDir, { recursive: true, force: true });
+    }
   });
 });

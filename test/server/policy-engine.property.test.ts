@@ -41,6 +41,7 @@ const SERVICE: ServiceSettings = {
   reminderLeadsSeconds: [600, 60],
   signingKeyRotationSeconds: 30 * 86_400,
   requireTotpForAdmins: false,
+  shutdownTimeoutSeconds: 10,
   loginLimits: {
     perAccount: { attempts: 5, windowSeconds: 900 },
     perAddress: { attempts: 30, windowSeconds: 60 },
