@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs';
-import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DestinationStream, LoggerOptions } from 'pino';
 import { Sessions } from './auth/sessions.js';
 import { SignIn } from './auth/sign-in.js';
@@ -31,6 +24,7 @@ import { EventHub } from './events/hub.js';
 import { decodeNotice, NOTIFY_CHANNEL } from './events/types.js';
 import type { RouteContext } from './http/context.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { registerOpenApi } from './http/openapi.js';
 import { loginRoute, sessionRoutes } from './http/routes/auth.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { catalogRoutes } from './http/routes/catalog.js';
@@ -263,21 +257,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Timebox grant API',
-        version: VERSION,
-        description:
-          'Just-in-time access: requests, approvals, expiring grants, credentials, live events and audit.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-  });
+  await registerOpenApi(app);
   await app.register(serviceRoutes(context));
   await app.register(loginRoute(context));
   await app.register(introspectionRoutes(context));

@@ -94,5 +94,15 @@ export const serviceRoutes =
       },
     );
 
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    // The servers are where the document was fetched from, or the policy's public URL: a client generated
+    // from it talks to the service that described itself.
+    app.get('/openapi.json', { schema: { hide: true } }, async (request) => ({
+      ...app.swagger(),
+      servers: [
+        {
+          url: context.policy.service.publicUrl ?? `${request.protocol}://${request.host}`,
+          description: 'this Timebox grant service',
+        },
+      ],
+    }));
   };
