@@ -110,7 +110,7 @@ describe.runIf(postgresAvailable()).each(DATABASES)(
       for (const session of sessions.splice(0)) await session.end().catch(() => undefined);
       await running?.stop();
       running = null;
-      await target.proxy.up();
+      await target.proxy.heal();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     });
@@ -329,7 +329,7 @@ describe.runIf(postgresAvailable()).each(DATABASES)(
       const grant = await grantFor(service, alice, 'read', 60);
       const loginName = `${target.rolePrefix}${grant.id}`;
 
-      await target.proxy.down();
+      await target.proxy.refuse();
       await service.advance(60 * SECOND);
       expect((await service.api.get<GrantView>(`/v1/grants/${grant.id}`, alice)).body.status).toBe('expired');
       expect(await target.login(loginName)).not.toBeNull();
@@ -353,7 +353,7 @@ describe.runIf(postgresAvailable()).each(DATABASES)(
         await metric(service.api, 'timebox_access_operations_total{operation="revoke",outcome="failed"}'),
       ).toBe(2);
 
-      await target.proxy.up();
+      await target.proxy.heal();
       await service.advance(2 * SECOND);
       expect(await target.login(loginName)).toBeNull();
       expect(

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { hashPassword, parsePolicy, type Policy } from '../../server/index.js';
 import { TEST_PASSWORD_COST } from './service.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { FaultProxy } from './fault-proxy.js';
 
 /**
  * A real PostgreSQL database that a `postgres` resource hands out logins to, on the server named by
@@ -16,7 +16,7 @@ export class PostgresTarget {
   private constructor(
     private readonly serverUrl: URL,
     readonly database: string,
-    readonly proxy: TcpProxy,
+    readonly proxy: FaultProxy,
     private readonly admin: pg.Client,
   ) {}
 
@@ -33,7 +33,7 @@ export class PostgresTarget {
         CREATE TABLE private.salaries (name text, amount integer);
         INSERT INTO private.salaries VALUES ('alice', 100);`);
     });
-    const proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port || 5432) });
+    const proxy = await FaultProxy.start({ host: server.hostname, port: Number(server.port || 5432) });
     const admin = new pg.Client({ connectionString: urlFor(server, database).toString() });
     await admin.connect();
     return new PostgresTarget(server, database, proxy, admin);
@@ -142,7 +142,7 @@ export class PostgresTarget {
   }
 
   async drop(): Promise<void> {
-    await this.proxy.down();
+    await this.proxy.close();
     for (const name of await this.logins()) {
       await this.admin.query(`DROP OWNED BY ${pg.escapeIdentifier(name)}`);
       await this.admin.query(`DROP ROLE ${pg.escapeIdentifier(name)}`);
