@@ -157,7 +157,9 @@ export async function decide(
           : 'You cannot deny your own request; cancel it instead.',
     );
   }
-  const override = !asked && stuck !== null && overridingAdmins(domain.policy, progress).includes(actor.id);
+  // An administrator's decision on a stuck stage completes it even when the stage also names them (as
+  // its escalateTo, say): counted as one ordinary approval, a sole administrator could not finish it.
+  const override = stuck !== null && overridingAdmins(domain.policy, progress).includes(actor.id);
   if (!asked && !override) {
     if (record.decisions.some((d) => d.approverId === actor.id)) {
       throw conflict(

@@ -78,6 +78,13 @@ resources:
           stages:
             - { name: Team lead, approvers: { users: [lena] } }
             - { name: Security, approvers: { users: [lena] } }
+      duo:
+        requesters: [engineers]
+        duration: { min: 1m, default: 10m, max: 1h }
+        approval:
+          mode: chain
+          stages:
+            - { name: Review, approvers: { users: [bob, lena] }, count: 2, escalateAfter: 1h, escalateTo: { users: [admin] } }
       pair:
         requesters: [engineers]
         duration: { min: 1m, default: 10m, max: 1h }
@@ -372,6 +379,43 @@ describe.each(DATABASES)('a policy change that leaves a waiting request without 
         }
         const approved = await api.post<RequestView>(`/v1/requests/${request.id}/approve`, admin2, {});
         expect(approved.body).toMatchObject({ status: 'approved' });
+      } finally {
+        await after.stop();
+      }
+    } finally {
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.each(DATABASES)('a stuck stage whose only administrator is also its escalateTo, on %s', (kind) => {
+  it('is completed by that administrator, not counted as one more ordinary approval', async () => {
+    const database = await createTestDatabase(kind);
+    const dataDir = mkdtempSync(join(tmpdir(), 'timebox-stuck-'));
+    try {
+      const before = await startService({ kind, database, dataDir, policy: await reviewPolicy() });
+      const max = await before.api.login('max');
+      // Two approvals from {bob, lena}, or the escalation's admin: possible when asked.
+      const request = (await before.api.post<RequestView>('/v1/requests', max, ask('duo'))).body;
+      expect(request, JSON.stringify(request)).toMatchObject({ status: 'pending' });
+      await before.stop();
+
+      // bob and lena have left, and admin2 with them: two approvals are needed and admin alone may give one.
+      const policy = await reviewPolicy(false);
+      const users = new Map(policy.users);
+      for (const gone of ['bob', 'lena', 'admin2']) users.delete(gone);
+      const after = await startService({ kind, database, dataDir, policy: { ...policy, users } });
+      try {
+        const admin = await after.api.login('admin');
+        expect((await after.api.get<RequestView>(`/v1/requests/${request.id}`, admin)).body).toMatchObject({
+          status: 'pending',
+          stage: { escalated: true },
+          waitingFor: ['admin'],
+        });
+        const approved = await after.api.post<RequestView>(`/v1/requests/${request.id}/approve`, admin, {});
+        expect(approved.body).toMatchObject({ status: 'approved' });
+        expect(approved.body.decisions.at(-1)).toMatchObject({ approverId: 'admin', override: true });
       } finally {
         await after.stop();
       }
