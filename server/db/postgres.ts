@@ -16,6 +16,11 @@ const MAX_TRANSACTION_ATTEMPTS = 4;
 // How long a closing connection waits for the server's goodbye before its socket is cut: a healthy
 // server answers in milliseconds, a black-holed one never.
 const GOODBYE_MS = 1000;
+// pg-pool's error when connectionTimeoutMillis passes while the caller waits in the pool's queue for a
+// connection to come back (a new connection that does not open in time fails otherwise, 'Connection
+// terminated due to connection timeout'). When the database is lost, the connections the caller waited
+// for fail on their own, and open the circuit then.
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
 
 /**
  * PostgreSQL through a pool. A connection that breaks never ends the process: its client is discarded
@@ -79,10 +84,18 @@ export function openPostgres(
       throw error;
     }
   };
+  const waitedForBusyPool = (error: unknown): boolean =>
+    error instanceof Error && error.message === POOL_WAIT_TIMEOUT;
   // A database known to be away sends no goodbye: connections are cut at once.
   const goodbyeMs = () => (availability.available ? GOODBYE_MS : 0);
-  /** A lost connection becomes DatabaseUnavailableError and opens the circuit; other errors pass. */
+  /**
+   * A lost connection becomes DatabaseUnavailableError and opens the circuit; other errors pass. A caller
+   * that waited out the connect timeout in the pool's queue met a busy service, not a lost database: it is
+   * answered 503 alone, and the circuit stays closed (in CI, on a loaded machine, one such wait had
+   * refused everyone's requests and cut the idle connections).
+   */
   const unavailable = (error: unknown, epoch: number, nothingDone: boolean): unknown => {
+    if (waitedForBusyPool(error)) return new DatabaseUnavailableError(true, error); // never sent
     if (isStatementTimeout(error)) return new DatabaseUnavailableError(nothingDone, error);
     if (!isConnectionFailure(error)) return error;
     availability.failed(error, epoch);

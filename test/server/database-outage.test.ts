@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GrantView, RequestView } from '../../api/schemas.js';
+import { openDatabase } from '../../server/db/database.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/databases.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import type { Api, ApiResponse } from '../support/http.js';
@@ -241,6 +242,40 @@ describe.runIf(postgresAvailable())('a fault drill: PostgreSQL behind a proxy th
       'SHOW idle_in_transaction_session_timeout',
     );
     expect(row?.idle_in_transaction_session_timeout).toBe('4s');
+  });
+});
+
+describe.runIf(postgresAvailable())('a pool whose every connection is busy', () => {
+  it('answers the caller who waited too long 503, and keeps the circuit closed for everyone else', async () => {
+    const database = await createTestDatabase('postgres');
+    const db = await openDatabase({
+      databaseUrl: database.url,
+      dataDir: null,
+      logger: { warn: () => undefined },
+      poolSize: 1,
+      timeouts: { connectMs: 300 },
+    });
+    try {
+      let finish = (): void => undefined;
+      const held = new Promise<void>((resolve) => (finish = resolve));
+      // The pool's only connection stays busy in a transaction until the test lets it go.
+      const holding = db.transaction(async (sql) => {
+        await sql.query('SELECT 1');
+        await held;
+      });
+      await expect(db.query('SELECT 2')).rejects.toMatchObject({
+        name: 'DatabaseUnavailableError',
+        nothingDone: true,
+      });
+      // A busy service, not a lost database: the next caller is not refused at once.
+      expect(db.health.available).toBe(true);
+      finish();
+      await holding;
+      expect(await db.query<{ answer: number }>('SELECT 3 AS answer')).toEqual([{ answer: 3 }]);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
   });
 });
 
