@@ -99,4 +99,16 @@ describe('sign-in', () => {
       { username: 'alice', password: 'demo', serviceUrl: 'https://timebox.example.com' },
     ]);
   });
+
+  it('says the keychain is locked, and offers to unlock it, before anyone signs in', () => {
+    renderConnected(
+      <SignIn />,
+      appState({
+        session: { status: 'signed-out', user: null, message: null },
+        keychain: { available: false, locked: true, message: 'Your keychain is locked. Unlock it.' },
+      }),
+    );
+    expect(screen.getByText('Keychain locked.')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Unlock keychain' })).toBeTruthy();
+  });
 });

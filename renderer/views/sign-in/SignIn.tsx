@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { KeychainNotice } from '../../components/KeychainNotice.js';
 import { useApp, useRuntime } from '../../state/hooks.js';
 import { validServiceUrl } from '../settings/SettingsView.js';
 
@@ -73,6 +74,8 @@ export function SignIn() {
               ? 'Sign in again'
               : 'Sign in to Timebox'}
         </h1>
+        {/* A start that met a locked keychain waits here, signed out: the person must see why. */}
+        <KeychainNotice />
         {session.message && step === 'password' ? (
           <p className="notice notice-warning">{session.message}</p>
         ) : null}
