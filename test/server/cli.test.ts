@@ -1,9 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../server/auth/passwords.js';
 import pg from 'pg';
@@ -14,11 +12,10 @@ import {
   type TestDatabase,
 } from '../support/databases.js';
 import { Api } from '../support/http.js';
+import { serverCommand, serverEnvironment } from '../support/cli-process.js';
 import { EventStream } from '../support/sse.js';
 
 const ROOT = new URL('../../', import.meta.url);
-// Resolved here, so the command also runs from a folder outside the repository (tsx's only export).
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 interface Cli {
   readonly child: ChildProcessWithoutNullStreams;
@@ -32,17 +29,7 @@ function runCli(
   input?: string,
   cwd: URL | string = ROOT,
 ): Cli {
-  const child = spawn(process.execPath, ['--import', TSX, new URL('server/cli.ts', ROOT).pathname, ...args], {
-    cwd,
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      TIMEBOX_CONFIG: '',
-      TIMEBOX_DEMO: '',
-      TIMEBOX_PORT: '',
-      ...env,
-    },
-  });
+  const child = spawn(process.execPath, serverCommand(args), { cwd, env: serverEnvironment(env) });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

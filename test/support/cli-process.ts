@@ -8,6 +8,24 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 /** Loaded with --import: the first SIGTERM leaves the main thread spinning (see the file). */
 export const STALL_ON_STOP = new URL('test/support/stall-on-stop.mjs', ROOT).href;
 
+/** Node's arguments that run the real `server/cli.ts` with `args`. */
+export function serverCommand(args: readonly string[], nodeOptions: readonly string[] = []): string[] {
+  return ['--import', TSX, ...nodeOptions, new URL('server/cli.ts', ROOT).pathname, ...args];
+}
+
+/** This process's environment without the settings the command reads, then `env`: each test says its own. */
+export function serverEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: '',
+    TIMEBOX_CONFIG: '',
+    TIMEBOX_DEMO: '',
+    TIMEBOX_PORT: '',
+    TIMEBOX_SHUTDOWN_TIMEOUT: '',
+    ...env,
+  };
+}
+
 /** The real `server/cli.ts` in its own process group, as a supervisor runs it. */
 export interface ServerProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -28,23 +46,11 @@ export function startServer(
   env: Record<string, string> = {},
   nodeOptions: string[] = [],
 ): ServerProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX, ...nodeOptions, new URL('server/cli.ts', ROOT).pathname, ...args],
-    {
-      cwd: ROOT,
-      detached: true,
-      env: {
-        ...process.env,
-        DATABASE_URL: '',
-        TIMEBOX_CONFIG: '',
-        TIMEBOX_DEMO: '',
-        TIMEBOX_PORT: '',
-        TIMEBOX_SHUTDOWN_TIMEOUT: '',
-        ...env,
-      },
-    },
-  );
+  const child = spawn(process.execPath, serverCommand(args, nodeOptions), {
+    cwd: ROOT,
+    detached: true,
+    env: serverEnvironment(env),
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
