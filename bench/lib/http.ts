@@ -65,8 +65,11 @@ export function loginAll(
   );
 }
 
-/** One lifecycle as a user runs it: a request that the policy approves at once, then its credential. */
-export async function requestAndFetch(client: BenchClient, token: string): Promise<void> {
+/**
+ * One lifecycle as a user runs it: a request that the policy approves at once (a sandbox grant of an
+ * hour), then its credential, whose token it returns.
+ */
+export async function requestAndFetch(client: BenchClient, token: string): Promise<string> {
   const created = await client.call('POST', '/v1/requests', token, {
     resourceId: 'sandbox',
     role: 'operator',
@@ -75,26 +78,14 @@ export async function requestAndFetch(client: BenchClient, token: string): Promi
   const grantId = (created.json as { grantId?: string } | null)?.grantId;
   if (created.status !== 201 || !grantId) throw new Error(`create answered ${created.status}`);
   const credential = await client.call('GET', `/v1/grants/${grantId}/credential`, token);
-  if (credential.status !== 200) throw new Error(`credential answered ${credential.status}`);
+  const secret = (credential.json as { secret?: { token?: string } } | null)?.secret?.token;
+  if (credential.status !== 200 || !secret) throw new Error(`credential answered ${credential.status}`);
+  return secret;
 }
 
 /** A sandbox grant of an hour for each token's user, and its credential token. */
 export async function sandboxTokens(client: BenchClient, tokens: readonly string[]): Promise<string[]> {
-  return Promise.all(
-    tokens.map(async (token) => {
-      const created = await client.call('POST', '/v1/requests', token, {
-        resourceId: 'sandbox',
-        role: 'operator',
-        durationSeconds: 3600,
-      });
-      const grantId = (created.json as { grantId?: string } | null)?.grantId;
-      if (created.status !== 201 || !grantId) throw new Error(`create answered ${created.status}`);
-      const credential = await client.call('GET', `/v1/grants/${grantId}/credential`, token);
-      const secret = (credential.json as { secret?: { token?: string } } | null)?.secret?.token;
-      if (credential.status !== 200 || !secret) throw new Error(`credential answered ${credential.status}`);
-      return secret;
-    }),
-  );
+  return Promise.all(tokens.map((token) => requestAndFetch(client, token)));
 }
 
 /** One introspection as a resource server asks it; anything but an active answer is an error. */

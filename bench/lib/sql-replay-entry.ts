@@ -57,7 +57,11 @@ for (const worker of workers) {
   // A user's second lifecycle is recorded: the first ones also write what the service writes a few times
   // an hour (the signing key's latest token expiry), which the bench's closed loop hardly ever does.
   await requestAndFetch(client, token);
-  tapes.push(await recorder.record(() => requestAndFetch(client, token)));
+  tapes.push(
+    await recorder.record(async () => {
+      await requestAndFetch(client, token);
+    }),
+  );
 }
 await client.close();
 await service.close();
