@@ -8,6 +8,7 @@ import { PASSWORD_COST, type ScryptCost } from './auth/passwords.js';
 import { AccessTasks } from './access/access-tasks.js';
 import { PostgresAccess } from './access/postgres-access.js';
 import { AuditChainer } from './audit/chainer.js';
+import { EndedGrants, longestCredentialLifetimeMs } from './credentials/ended-grants.js';
 import { Introspection } from './credentials/introspection.js';
 import { IssuerRegistry, type IssuerFactory } from './credentials/issuer.js';
 import { SigningKeys } from './credentials/signing-keys.js';
@@ -182,6 +183,15 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   uow.onDeadline((deadline) => {
     scheduler.consider(deadline);
   });
+  const endedGrants = new EndedGrants(db, clock, longestCredentialLifetimeMs(policy), (error) => {
+    app.log.warn(
+      { err: error },
+      'could not read the grants that ended early; introspection asks the database',
+    );
+  });
+  uow.onGrantsEndedEarly((grantIds) => {
+    endedGrants.add(grantIds);
+  });
   const housekeeping = new Housekeeping(db, clock, (error) => {
     app.log.warn({ err: error }, 'housekeeping failed; it runs again in an hour');
   });
@@ -192,12 +202,20 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
       if (!notice) return;
       hub.onNotice(notice);
       if (notice.deadline !== null) scheduler.consider(notice.deadline);
+      if (notice.endedGrants.includes('*')) endedGrants.untrust();
+      else if (notice.endedGrants.length > 0) endedGrants.add(notice.endedGrants);
     },
     () => {
       hub.catchUpAll();
       void scheduler.start();
+      void endedGrants.reconnected();
+    },
+    () => {
+      endedGrants.lost();
     },
   );
+  // Listening from here on, every early end is heard; those before are read now.
+  await endedGrants.sync();
   // The database is back after an outage: what fell due meanwhile is ended now, not at the next retry, the
   // streams catch up on the events committed meanwhile, and the audit entries recorded are chained.
   const stopRecovering = db.health.onRecovered(() => {
@@ -230,7 +248,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     grants: new Grants(domain, issuers, clock),
     hub,
     keys,
-    introspection: new Introspection(policy, db, keys, clock, metrics),
+    introspection: new Introspection(policy, db, keys, clock, metrics, endedGrants),
     auditChainer,
     version: VERSION,
   };

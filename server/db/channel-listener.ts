@@ -15,8 +15,12 @@ export class ChannelListener {
   constructor(
     private readonly clientConfig: pg.ClientConfig,
     private readonly channel: string,
-    private readonly onMessage: (payload: string) => void,
-    private readonly onReconnect: () => void,
+    private readonly handlers: {
+      readonly onMessage: (payload: string) => void;
+      readonly onReconnect: () => void;
+      /** From now on messages may be missed, until `onReconnect`. */
+      readonly onLost: () => void;
+    },
     private readonly logger: DatabaseLogger,
     private readonly endTimeoutMs: number,
   ) {}
@@ -24,12 +28,14 @@ export class ChannelListener {
   async connect(): Promise<void> {
     const client = new pg.Client(this.clientConfig);
     client.on('notification', (message) => {
-      if (message.channel === this.channel && message.payload !== undefined) this.onMessage(message.payload);
+      if (message.channel === this.channel && message.payload !== undefined)
+        this.handlers.onMessage(message.payload);
     });
     client.on('error', (error) => {
       if (this.client !== client) return; // one being replaced, or never in use: nothing to reconnect
       this.logger.warn({ err: error, channel: this.channel }, 'the LISTEN connection failed; reconnecting');
       void endClient(client, this.endTimeoutMs);
+      this.handlers.onLost();
       this.scheduleReconnect(1);
     });
     try {
@@ -55,6 +61,7 @@ export class ChannelListener {
     const previous = this.client;
     this.client = null;
     if (previous) void endClient(previous, this.endTimeoutMs);
+    this.handlers.onLost();
     this.scheduleReconnect(0);
   }
 
@@ -66,7 +73,7 @@ export class ChannelListener {
       this.retryTimer = null;
       this.connect().then(
         () => {
-          if (!this.closed) this.onReconnect();
+          if (!this.closed) this.handlers.onReconnect();
         },
         () => {
           this.scheduleReconnect(attempt + 1);

@@ -175,8 +175,14 @@ export function openPostgres(
         }
       }
     },
-    async listen(channel, onMessage, onReconnect) {
-      const listener = new ChannelListener(config, channel, onMessage, onReconnect, logger, GOODBYE_MS);
+    async listen(channel, onMessage, onReconnect, onLost = () => {}) {
+      const listener = new ChannelListener(
+        config,
+        channel,
+        { onMessage, onReconnect, onLost },
+        logger,
+        GOODBYE_MS,
+      );
       await listener.connect();
       // After an outage the listening connection may look open while its notices are lost: replace it.
       const stopRestarting = availability.onRecovered(() => {

@@ -30,13 +30,15 @@ export interface Database extends Sql {
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
   /**
    * Delivers every NOTIFY on `channel`, from this process and (on PostgreSQL) every other one. NOTIFY is
-   * transactional, so a message arrives only once its transaction has committed. `onReconnect` runs after
-   * a lost listening connection is back, when messages may have been missed.
+   * transactional, so a message arrives only once its transaction has committed. `onLost` runs when the
+   * listening connection is lost or replaced, from when messages may be missed; `onReconnect` once it is
+   * back.
    */
   listen(
     channel: string,
     onMessage: (payload: string) => void,
     onReconnect: () => void,
+    onLost?: () => void,
   ): Promise<() => Promise<void>>;
   /** Whether the database answers, and its outages so far (PGlite, in the process, is always there). */
   readonly health: DatabaseHealth;

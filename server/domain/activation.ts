@@ -241,6 +241,7 @@ export async function endGrants(
     grants.map((grant) => grant.id),
     { status, ended_at: new Date(work.now), end_reason: reason, ended_by: actorId, next_reminder_at: null },
   );
+  if (reason !== 'expired') work.grantsEndedEarly(ended.map((grant) => grant.id));
   // The rows as updated: the same grants, in the same order (updateGrants says so or throws).
   for (const grant of ended) {
     work.audit({

@@ -37,6 +37,7 @@ export class Work {
   private readonly audits: AuditDraft[] = [];
   private earliestDeadline: number | null = null;
   private readonly endedSessions = new Set<string>();
+  private readonly endedGrants = new Set<string>();
   private readonly committedHooks: (() => void)[] = [];
   private held: HeldWrite | null = null;
 
@@ -96,6 +97,15 @@ export class Work {
     for (const id of sessionIds) this.endedSessions.add(id);
   }
 
+  /**
+   * Grants this transaction ends before their expiry: once it commits, introspection on every instance
+   * answers their credentials inactive. (An expired grant needs no word: its credentials' `exp` is never
+   * past it.)
+   */
+  grantsEndedEarly(grantIds: Iterable<string>): void {
+    for (const id of grantIds) this.endedGrants.add(id);
+  }
+
   /** Runs once the transaction has committed (metrics, say); never when it rolls back. */
   onCommitted(hook: () => void): void {
     this.committedHooks.push(hook);
@@ -112,11 +122,15 @@ export class Work {
     this.held = null;
     const recipients = [...new Set(this.events.flatMap((event) => event.userIds))].sort();
     const notice =
-      recipients.length > 0 || this.earliestDeadline !== null || this.endedSessions.size > 0
+      recipients.length > 0 ||
+      this.earliestDeadline !== null ||
+      this.endedSessions.size > 0 ||
+      this.endedGrants.size > 0
         ? encodeNotice({
             users: recipients,
             deadline: this.earliestDeadline,
             endedSessions: [...this.endedSessions],
+            endedGrants: [...this.endedGrants],
           })
         : null;
     if (held === null && this.events.length === 0 && this.audits.length === 0 && notice === null) return;
@@ -150,6 +164,11 @@ export class Work {
     return this.earliestDeadline;
   }
 
+  /** @internal The grants it ended before their expiry. */
+  get grantsEnded(): readonly string[] {
+    return [...this.endedGrants];
+  }
+
   /** @internal Whether it recorded audit entries, which are now waiting to be chained. */
   get audited(): boolean {
     return this.audits.length > 0;
@@ -159,6 +178,7 @@ export class Work {
 export class UnitOfWork {
   private readonly deadlineListeners: ((deadline: number) => void)[] = [];
   private readonly auditListeners: (() => void)[] = [];
+  private readonly grantEndListeners: ((grantIds: readonly string[]) => void)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -171,6 +191,14 @@ export class UnitOfWork {
    */
   onDeadline(listener: (deadline: number) => void): void {
     this.deadlineListeners.push(listener);
+  }
+
+  /**
+   * Hears of grants ended before their expiry as soon as the transaction commits, before the HTTP answer
+   * goes out, so this instance's introspection never answers a credential of theirs active afterwards.
+   */
+  onGrantsEndedEarly(listener: (grantIds: readonly string[]) => void): void {
+    this.grantEndListeners.push(listener);
   }
 
   /** Hears of every commit that recorded audit entries, so they are chained onto the log soon after. */
@@ -205,6 +233,8 @@ export class UnitOfWork {
       const { deadline } = finished;
       if (deadline !== null) for (const listener of this.deadlineListeners) listener(deadline);
       if (finished.audited) for (const listener of this.auditListeners) listener();
+      const { grantsEnded } = finished;
+      if (grantsEnded.length > 0) for (const listener of this.grantEndListeners) listener(grantsEnded);
     }
     return result;
   }

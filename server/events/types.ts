@@ -10,13 +10,15 @@ export type EventType =
 export const NOTIFY_CHANNEL = 'timebox';
 
 /**
- * Sent with NOTIFY: whose streams have new events, the earliest new deadline, if any, and the sessions
- * that ended (their streams end on every instance). `'*'` in a list stands for all of them.
+ * Sent with NOTIFY: whose streams have new events, the earliest new deadline, if any, the sessions
+ * that ended (their streams end on every instance) and the grants that ended before their expiry (their
+ * credentials stop passing introspection on every instance). `'*'` in a list stands for all of them.
  */
 export interface CommitNotice {
   readonly users: readonly string[];
   readonly deadline: number | null;
   readonly endedSessions: readonly string[];
+  readonly endedGrants: readonly string[];
 }
 
 // NOTIFY payloads must stay under 8000 bytes; past this, listeners are told to refresh every stream.
@@ -30,6 +32,7 @@ export function encodeNotice(notice: CommitNotice): string {
     users: everyone(notice.users),
     deadline: notice.deadline,
     endedSessions: everyone(notice.endedSessions),
+    endedGrants: everyone(notice.endedGrants),
   });
 }
 
@@ -42,11 +45,12 @@ export function decodeNotice(payload: string): CommitNotice | null {
     if (typeof value !== 'object' || value === null || !('users' in value) || !('deadline' in value))
       return null;
     const { users, deadline } = value;
-    // A notice from an instance that predates ended sessions has none.
+    // A notice from an instance that predates ended sessions or grants has none.
     const endedSessions = 'endedSessions' in value ? value.endedSessions : [];
-    if (!isStringList(users) || !isStringList(endedSessions)) return null;
+    const endedGrants = 'endedGrants' in value ? value.endedGrants : [];
+    if (!isStringList(users) || !isStringList(endedSessions) || !isStringList(endedGrants)) return null;
     if (deadline !== null && typeof deadline !== 'number') return null;
-    return { users, deadline, endedSessions };
+    return { users, deadline, endedSessions, endedGrants };
   } catch {
     return null;
   }

@@ -75,8 +75,10 @@ export class Metrics {
 
   readonly introspections = new Counter({
     name: 'timebox_introspections_total',
-    help: 'Introspection answers to resource servers: active, or why not (invalid, not_owned, ended).',
-    labelNames: ['result'] as const,
+    help:
+      'Introspection answers to resource servers: active, or why not (invalid, not_owned, ended); and what ' +
+      "told the grant's state: memory (the ended grants every instance hears of), database, or token alone.",
+    labelNames: ['result', 'source'] as const,
     registers: [this.registry],
   });
 
