@@ -53,6 +53,12 @@ export class PostgresTarget {
    * joins timebox_password_login, which .ci/run makes authenticate with its password.
    */
   async policy(): Promise<Policy> {
+    const { text, env } = await this.policyFile();
+    return parsePolicy({ file: 'warehouse.yaml', text, env });
+  }
+
+  /** `policy()` as a file's text and the environment it reads, for the server command. */
+  async policyFile(): Promise<{ readonly text: string; readonly env: Record<string, string> }> {
     const passwordHash = await hashPassword('demo', TEST_PASSWORD_COST);
     const user = (name: string, groups: string[], admin = false) =>
       `  ${name}: { displayName: ${name}, groups: [${groups.join(', ')}], admin: ${String(admin)}, passwordHash: "${passwordHash}" }`;
@@ -87,7 +93,7 @@ export class PostgresTarget {
       '        approval: { mode: any, approvers: { groups: [team-leads] } }',
       '        postgres: { memberOf: [timebox_password_login], schemas: { reporting: [SELECT, INSERT] } }',
     ].join('\n');
-    return parsePolicy({ file: 'warehouse.yaml', text, env: { WAREHOUSE_ADMIN_URL: this.adminUrl } });
+    return { text, env: { WAREHOUSE_ADMIN_URL: this.adminUrl } };
   }
 
   /** The login's row in pg_roles, or null when it does not exist. */
