@@ -1,6 +1,7 @@
 import type { GrantState } from '../../preload/contract.js';
 import type { GrantView, RequestView, ResourceView } from '../../api/schemas.js';
 import { formatDuration } from '../../api/duration.js';
+import { lapseCause, type LapseCause } from '../../api/lapse-cause.js';
 import type { Notice } from './notifications.js';
 import { timeLeft } from './tray-model.js';
 
@@ -78,7 +79,7 @@ export function requestChanged(
         key,
         kind: 'request-decided',
         title: `Request lapsed: ${what(context, request)}`,
-        body: whyLapsed(request, grant),
+        body: WHY_LAPSED[lapseCause(request, grant)],
         target,
       };
     case 'approved':
@@ -95,19 +96,12 @@ export function requestChanged(
   }
 }
 
-/** An extension lapses with its grant when that ends first: say so, not that nobody decided. */
-function whyLapsed(request: RequestView, grant: GrantView | undefined): string {
-  if (request.kind !== 'extension' || !grant || grant.status === 'active')
-    return 'Nobody decided in time; ask again if you still need it.';
-  switch (grant.endReason) {
-    case 'revoked':
-      return 'An administrator revoked its grant first, so the extension lapsed with it.';
-    case 'relinquished':
-      return 'You relinquished its grant first, so the extension lapsed with it.';
-    default:
-      return 'Its grant expired before anyone decided, so the extension lapsed with it.';
-  }
-}
+const WHY_LAPSED: Readonly<Record<LapseCause, string>> = {
+  nobody_decided: 'Nobody decided in time; ask again if you still need it.',
+  grant_revoked: 'An administrator revoked its grant first, so the extension lapsed with it.',
+  grant_relinquished: 'You relinquished its grant first, so the extension lapsed with it.',
+  grant_expired: 'Its grant expired before anyone decided, so the extension lapsed with it.',
+};
 
 /** Said once the credential's fetch has settled, so that it says where the credential is. */
 export function activated(context: NoticeContext, grant: GrantState): Notice {

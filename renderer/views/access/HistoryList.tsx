@@ -1,3 +1,4 @@
+import { lapseCause, type LapseCause } from '../../../api/lapse-cause.js';
 import type { RequestView } from '../../../api/schemas.js';
 import type { GrantState } from '../../../preload/contract.js';
 import { useApp, useLocalToday } from '../../state/hooks.js';
@@ -91,22 +92,15 @@ function requestOutcome(request: RequestView, extended: GrantState | undefined):
       };
     }
     case 'lapsed':
-      return { label: 'Lapsed', tone: 'neutral', detail: lapseDetail(request, extended) };
+      return { label: 'Lapsed', tone: 'neutral', detail: LAPSE_DETAIL[lapseCause(request, extended)] };
     default:
       return { label: 'Cancelled', tone: 'neutral', detail: null };
   }
 }
 
-/** An extension lapses with its grant when that ends first: say so, not that nobody decided. */
-function lapseDetail(request: RequestView, extended: GrantState | undefined): string {
-  if (request.kind !== 'extension' || !extended || extended.status === 'active')
-    return 'nobody decided in time';
-  switch (extended.endReason) {
-    case 'revoked':
-      return 'its grant was revoked first';
-    case 'relinquished':
-      return 'its grant was relinquished first';
-    default:
-      return 'its grant expired first';
-  }
-}
+const LAPSE_DETAIL: Readonly<Record<LapseCause, string>> = {
+  nobody_decided: 'nobody decided in time',
+  grant_revoked: 'its grant was revoked first',
+  grant_relinquished: 'its grant was relinquished first',
+  grant_expired: 'its grant expired first',
+};
