@@ -134,6 +134,12 @@ export const requestView = z
     waitingFor: z.array(z.string()).describe('user ids who may decide it now'),
     grantId: z.string().nullable(),
     queuePosition: z.int().nullable(),
+    lapseCause: z
+      .enum(['timeout', 'grant_expired', 'grant_relinquished', 'grant_revoked'])
+      .nullable()
+      .describe(
+        'why a lapsed request lapsed: nobody decided in time, or (an extension) its grant ended first; null otherwise, and for requests that lapsed before the service recorded why',
+      ),
   })
   .meta({ id: 'Request' });
 

@@ -97,7 +97,7 @@ export function requestChanged(
 }
 
 const WHY_LAPSED: Readonly<Record<LapseCause, string>> = {
-  nobody_decided: 'Nobody decided in time; ask again if you still need it.',
+  timeout: 'Nobody decided in time; ask again if you still need it.',
   grant_revoked: 'An administrator revoked its grant first, so the extension lapsed with it.',
   grant_relinquished: 'You relinquished its grant first, so the extension lapsed with it.',
   grant_expired: 'Its grant expired before anyone decided, so the extension lapsed with it.',

@@ -194,6 +194,7 @@ export function request(overrides: Partial<RequestView> = {}): RequestView {
     waitingFor: ['bob'],
     grantId: null,
     queuePosition: null,
+    lapseCause: null,
     ...overrides,
   };
 }

@@ -43,6 +43,7 @@ export function toRequestView(
     waitingFor: record.status === 'pending' ? [...record.deciders] : [],
     grantId: record.grant_id,
     queuePosition: record.status === 'queued' ? queuePosition : null,
+    lapseCause: record.status === 'lapsed' ? record.lapse_cause : null,
   };
 }
 

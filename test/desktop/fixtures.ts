@@ -58,6 +58,7 @@ export function requestView(overrides: Partial<RequestView> = {}): RequestView {
     waitingFor: ['bob'],
     grantId: null,
     queuePosition: null,
+    lapseCause: null,
     ...overrides,
   };
 }

@@ -88,6 +88,18 @@ describe('what the lapse notice says', () => {
     );
   });
 
+  it('says what the service recorded, even when the grant it extends is no longer known (a resync missed it)', () => {
+    const recorded = requestView({ ...extension, lapseCause: 'grant_relinquished' });
+    expect(requestChanged(context, recorded, undefined)?.body).toBe(
+      'You relinquished its grant first, so the extension lapsed with it.',
+    );
+    const timedOut = requestView({ ...extension, lapseCause: 'timeout' });
+    expect(
+      requestChanged(context, timedOut, grantState({ id: 'grt_1', status: 'revoked', endReason: 'revoked' }))
+        ?.body,
+    ).toBe('Nobody decided in time; ask again if you still need it.');
+  });
+
   it('says nobody decided in time when that is why', () => {
     const active = grantState({ id: 'grt_1' });
     expect(requestChanged(context, extension, active)?.body).toBe(

@@ -114,5 +114,6 @@ export function pendingRequest(now: number): RequestView {
     waitingFor: ['u-alice'],
     grantId: null,
     queuePosition: null,
+    lapseCause: null,
   };
 }

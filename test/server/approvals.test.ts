@@ -340,7 +340,11 @@ describe.each(DATABASES)('approval modes over HTTP on %s', (kind) => {
       isRequest(created.id, 'lapsed'),
     )) as RequestView;
     expect(lapsed.waitingFor).toEqual([]);
-    expect(await getRequest(alice, created.id)).toMatchObject({ status: 'lapsed', grantId: null });
+    expect(await getRequest(alice, created.id)).toMatchObject({
+      status: 'lapsed',
+      grantId: null,
+      lapseCause: 'timeout',
+    });
     expect(await inbox(bob)).toEqual([]);
 
     const late = await approve(bob, created.id);

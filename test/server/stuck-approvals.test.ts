@@ -316,6 +316,12 @@ describe.each(DATABASES)('approvals that can never finish, on %s', (kind) => {
     expect(body.error.message).toBe(
       `Request ${extension.body.id} lapsed because its grant was revoked, so it cannot be approved.`,
     );
+    // The request says why too, so a client that missed the moment never has to guess.
+    const lapsed = await running.api.get<RequestView>(`/v1/requests/${extension.body.id}`, token('max'));
+    expect(lapsed.body).toMatchObject({ status: 'lapsed', lapseCause: 'grant_revoked' });
+    expect(
+      (await running.api.get<RequestView>(`/v1/requests/${request.id}`, token('max'))).body.lapseCause,
+    ).toBeNull();
   });
 });
 

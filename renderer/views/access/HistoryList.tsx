@@ -99,7 +99,7 @@ function requestOutcome(request: RequestView, extended: GrantState | undefined):
 }
 
 const LAPSE_DETAIL: Readonly<Record<LapseCause, string>> = {
-  nobody_decided: 'nobody decided in time',
+  timeout: 'nobody decided in time',
   grant_revoked: 'its grant was revoked first',
   grant_relinquished: 'its grant was relinquished first',
   grant_expired: 'its grant expired first',
