@@ -109,7 +109,8 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
   return record;
 }
 
-function noApproverAvailable(what: string, role: Role, shortfall: StageShortfall) {
+/** The refusal of a request whose stages nobody could finish (also a problem in the preview). */
+export function noApproverAvailable(what: string, role: Role, shortfall: StageShortfall) {
   const { needed, eligible } = shortfall;
   const stage = role.approval.mode === 'chain' ? `Its stage "${shortfall.stage}"` : 'It';
   const rules = role.allowSelfApproval

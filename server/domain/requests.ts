@@ -1,6 +1,11 @@
 import type { z } from 'zod';
 import { violatesUnique, type Sql } from '../db/database.js';
-import type { createRequestBody, RequestView, requestListQuery } from '../../api/schemas.js';
+import type {
+  createRequestBody,
+  RequestPreviewView,
+  RequestView,
+  requestListQuery,
+} from '../../api/schemas.js';
 import { badRequest, conflict, forbidden, notFound } from '../lib/errors.js';
 import { checkRequestInput, mayRequest } from '../policy/engine.js';
 import type { PolicyUser } from '../policy/types.js';
@@ -8,6 +13,7 @@ import { viewRequest } from './activation.js';
 import { cancel, decide, openRequest, reconsider } from './approval-flow.js';
 import type { Domain } from './context.js';
 import { once, type StoredResponse } from './idempotency.js';
+import { previewRequest } from './preview.js';
 import type { RequestRecord } from './records.js';
 import { findOpenRequest, findRequest, listPage, OpenRequestExists, queuePositions } from './store.js';
 import { toRequestView } from './views.js';
@@ -86,6 +92,11 @@ export class Requests {
       }
       throw error;
     }
+  }
+
+  /** What `create` would do with this body now, changing nothing. */
+  preview(actor: PolicyUser, body: z.output<typeof createRequestBody>): Promise<RequestPreviewView> {
+    return previewRequest(this.domain, actor, body);
   }
 
   async get(actor: PolicyUser, id: string): Promise<RequestView> {
