@@ -140,6 +140,9 @@ export const requestView = z
       .describe(
         'why a lapsed request lapsed: nobody decided in time, or (an extension) its grant ended first; null otherwise, and for requests that lapsed before the service recorded why',
       ),
+    outsideConditions: z
+      .array(z.string())
+      .describe("why people decide it: the role's conditions it was outside of when made (empty: none)"),
   })
   .meta({ id: 'Request' });
 

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { createRequestBody, RequestPreviewView } from '../../api/schemas.js';
 import { membersOf, mayRequest, requestInputProblems } from '../policy/engine.js';
+import { checkAll } from '../policy/conditions/condition.js';
+import { outsideConditions, ruleOutsideConditions } from '../policy/conditions/routing.js';
 import { approvalShortfall } from '../policy/feasibility.js';
 import type { Policy, PolicyUser, Role } from '../policy/types.js';
 import { noApproverAvailable } from './approval-flow.js';
@@ -18,6 +20,7 @@ export async function previewRequest(
   domain: Domain,
   actor: PolicyUser,
   body: z.output<typeof createRequestBody>,
+  clientAddress: string | null,
 ): Promise<RequestPreviewView> {
   const refused = (problem: Problem): RequestPreviewView => ({
     ok: false,
@@ -56,10 +59,17 @@ export async function previewRequest(
     reason: body.reason.trim(),
     ticket: body.ticket?.trim() ? body.ticket.trim() : null,
   }).map(({ field, code, message }) => ({ field, code, message }));
+  const { checks, unmet } = checkAll(role.conditions, { now: domain.clock.now(), clientAddress });
+  if (unmet.length > 0 && role.otherwise === 'refuse') {
+    const { code, message } = outsideConditions(what, unmet, 'request');
+    problems.push({ field: 'conditions', code, message });
+  }
+  // Outside the conditions with `otherwise: approval`, people decide, as openRequest does.
+  const rule = unmet.length > 0 ? ruleOutsideConditions(domain.policy, role) : role;
   const progress = { requesterId: actor.id, stageIndex: 0, escalated: false, decisions: [] };
-  const shortfall = approvalShortfall(domain.policy, role, progress);
+  const shortfall = approvalShortfall(domain.policy, rule, progress);
   if (shortfall) {
-    const { code, message } = noApproverAvailable(what, role, shortfall);
+    const { code, message } = noApproverAvailable(what, rule, shortfall);
     problems.push({ field: 'role', code, message });
   }
   const open = await findOpenRequest(domain.db, {
@@ -75,13 +85,13 @@ export async function previewRequest(
     });
   }
 
-  const auto = role.approval.stages.length === 0;
+  const auto = rule.approval.stages.length === 0;
   return {
     ok: problems.length === 0,
     problems,
     decision: problems.length > 0 ? 'refused' : auto ? 'auto' : 'approval',
-    approval: auto ? null : approvalOf(domain.policy, role, actor),
-    conditions: [],
+    approval: auto ? null : approvalOf(domain.policy, rule, actor),
+    conditions: checks,
   };
 }
 

@@ -26,6 +26,7 @@ export class Requests {
     actor: PolicyUser,
     body: z.output<typeof createRequestBody>,
     idempotencyKey: string | null,
+    clientAddress: string | null,
   ): Promise<StoredResponse<201, RequestView>> {
     const resource = this.domain.policy.resources.get(body.resourceId);
     if (!resource) {
@@ -75,6 +76,7 @@ export class Requests {
             durationSeconds: body.durationSeconds,
             reason,
             ticket,
+            clientAddress,
           });
           return { statusCode: 201 as const, body: await this.view(work.sql, record) };
         }),
@@ -95,8 +97,12 @@ export class Requests {
   }
 
   /** What `create` would do with this body now, changing nothing. */
-  preview(actor: PolicyUser, body: z.output<typeof createRequestBody>): Promise<RequestPreviewView> {
-    return previewRequest(this.domain, actor, body);
+  preview(
+    actor: PolicyUser,
+    body: z.output<typeof createRequestBody>,
+    clientAddress: string | null,
+  ): Promise<RequestPreviewView> {
+    return previewRequest(this.domain, actor, body, clientAddress);
   }
 
   async get(actor: PolicyUser, id: string): Promise<RequestView> {

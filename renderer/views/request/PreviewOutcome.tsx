@@ -4,10 +4,20 @@ import { outcomeSentence, type RoleView } from './policy.js';
 /** Problems the form already shows at the field, checked by the same rules: not repeated below it. */
 const FIELDS_THE_FORM_CHECKS = new Set(['durationSeconds', 'reason', 'ticket']);
 
-/** What the preview refuses that the form does not show by itself (an open request, a condition…). */
+/**
+ * What the preview refuses that the form does not show by itself (an open request for the role…). A
+ * failing condition is not repeated: the list of conditions below says it.
+ */
 export function refusalsOf(preview: RequestPreviewView | null): RequestPreviewView['problems'] {
-  return preview?.problems.filter((problem) => !FIELDS_THE_FORM_CHECKS.has(problem.field)) ?? [];
+  return (
+    preview?.problems.filter(
+      (problem) => !FIELDS_THE_FORM_CHECKS.has(problem.field) && problem.field !== 'conditions',
+    ) ?? []
+  );
 }
+
+const refusedByConditions = (preview: RequestPreviewView | null): boolean =>
+  preview?.problems.some((problem) => problem.field === 'conditions') ?? false;
 
 /**
  * The sentence for what will happen: the service's preview when it routes the request differently from
@@ -20,6 +30,7 @@ export function previewSentence(
   me: string | null,
 ): string {
   if (refusalsOf(preview).length > 0) return 'It would be refused:';
+  if (refusedByConditions(preview)) return 'It would be refused: the role’s conditions are not all met.';
   const approval = preview?.decision === 'approval' ? preview.approval : null;
   if (approval && role.approval.mode === 'auto') {
     const stages = approval.stages.map(
@@ -43,8 +54,9 @@ export function PreviewOutcome({
 }) {
   const refusals = refusalsOf(preview);
   const conditions = preview?.conditions ?? [];
+  const refused = refusals.length > 0 || refusedByConditions(preview);
   return (
-    <div className={refusals.length > 0 ? 'outcome outcome-refused' : 'outcome'} role="status">
+    <div className={refused ? 'outcome outcome-refused' : 'outcome'} role="status">
       <span className="outcome-label">What happens:</span> {previewSentence(preview, role, me)}
       {refusals.length > 0 ? (
         <ul className="outcome-list">

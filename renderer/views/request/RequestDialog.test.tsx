@@ -256,6 +256,55 @@ describe('the request dialog', () => {
     expect(main.callsOf('previewRequest').length).toBeLessThan(1 + 'Debug'.length);
   });
 
+  it('says a request outside the role’s conditions would be refused, or go to people, naming the conditions once', async () => {
+    const { dialog, main, user } = await openDialog({ resourceId: 'sandbox', role: 'operator' });
+    const outside = 'From 127.0.0.1, outside the allowed networks (10.0.0.0/8).';
+    let otherwise: 'refuse' | 'approval' = 'refuse';
+    main.answer('previewRequest', () => ({
+      ok: true,
+      value:
+        otherwise === 'refuse'
+          ? {
+              ok: false,
+              problems: [{ field: 'conditions', code: 'conditions_not_met', message: `Refused. ${outside}` }],
+              decision: 'refused',
+              approval: null,
+              conditions: [{ name: 'networks', met: false, message: outside }],
+            }
+          : {
+              ok: true,
+              problems: [],
+              decision: 'approval',
+              approval: {
+                mode: 'any',
+                stages: [
+                  {
+                    name: 'Administrators',
+                    count: 1,
+                    approvers: [{ id: 'admin', displayName: 'Timebox Admin' }],
+                  },
+                ],
+              },
+              conditions: [{ name: 'networks', met: false, message: outside }],
+            },
+    }));
+    const status = within(dialog).getByRole('status');
+    await vi.waitFor(() => {
+      expect(status.textContent).toContain('It would be refused: the role’s conditions are not all met.');
+    });
+    expect(
+      within(status)
+        .getAllByRole('listitem')
+        .map((item) => item.textContent),
+    ).toEqual([`✗ ${outside}`]);
+
+    otherwise = 'approval';
+    await user.click(within(dialog).getByRole('button', { name: '15 min' }));
+    await vi.waitFor(() => {
+      expect(status.textContent).toContain('Needs approval: Administrators (Timebox Admin).');
+    });
+  });
+
   it('says what the catalog tells while the service gives no preview', async () => {
     const { dialog, main } = await openDialog({ resourceId: 'prod-db', role: 'owner' });
     main.answer('previewRequest', () => ({

@@ -35,6 +35,7 @@ export const requestRoutes =
           actorOf(request),
           request.body,
           idempotencyKeyOf(request),
+          request.ip,
         );
         return reply.code(result.statusCode).send(result.body);
       },
@@ -53,7 +54,7 @@ export const requestRoutes =
           response: { 200: requestPreviewView, ...refusals },
         },
       },
-      async (request) => context.requests.preview(actorOf(request), request.body),
+      async (request) => context.requests.preview(actorOf(request), request.body, request.ip),
     );
 
     app.get(
