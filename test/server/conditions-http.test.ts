@@ -127,6 +127,33 @@ describe.each(DATABASES)('role conditions over HTTP on %s', (kind) => {
     expect(approved.body).toMatchObject({ status: 'approved' });
   });
 
+  it('sends an extension asked for outside the hours to an administrator too', async () => {
+    const { alice } = await start();
+    const granted = await running.api.post<RequestView>('/v1/requests', alice, {
+      ...SANDBOX,
+      durationSeconds: 50 * 60, // to 19:20, leaving 10 minutes of the role's hour to extend by
+    });
+    expect(granted.body).toMatchObject({ status: 'approved' });
+    await running.advance(40 * MINUTE); // 19:10 in Berlin
+    const extension = await running.api.post<RequestView>(
+      `/v1/grants/${granted.body.grantId ?? ''}/extend`,
+      alice,
+      {
+        durationSeconds: 300,
+        reason: '',
+      },
+    );
+    expect(extension.status).toBe(202);
+    expect(extension.body).toMatchObject({
+      kind: 'extension',
+      status: 'pending',
+      waitingFor: ['admin'],
+      outsideConditions: [
+        'Outside working hours (Mon–Fri 08:00–19:00 Europe/Berlin): it is Fri 19:10 there.',
+      ],
+    });
+  });
+
   it('refuses a request from outside the networks, believing X-Forwarded-For only from a trusted proxy', async () => {
     const { alice, admin } = await start();
     // The test talks to the service from 127.0.0.1, which it does not trust: the header is a claim.
