@@ -3,11 +3,13 @@ import {
   credentialView,
   grantView,
   listOf,
+  requestPreviewView,
   requestView,
   resourceView,
   seatPoolReports,
   userView,
   type GrantView,
+  type RequestPreviewView,
   type RequestView,
   type ResourceView,
   type SeatPoolReportsView,
@@ -28,6 +30,15 @@ export interface GrantClientOptions {
   /** Sent as User-Agent: the service lists a person's sessions by the device that signed in. */
   readonly userAgent?: string;
   readonly random?: () => number;
+}
+
+/** The body of POST /v1/requests (and of its preview). */
+export interface RequestInput {
+  readonly resourceId: string;
+  readonly role: string;
+  readonly durationSeconds: number;
+  readonly reason: string;
+  readonly ticket?: string;
 }
 
 const loginAnswer = z.object({ token: z.string(), expiresAt: z.string(), user: userView });
@@ -116,10 +127,7 @@ export class GrantClient {
     return this.get(`/v1/grants/${encodeURIComponent(grantId)}`, grantView);
   }
 
-  createRequest(
-    input: { resourceId: string; role: string; durationSeconds: number; reason: string; ticket?: string },
-    idempotencyKey: string,
-  ): Promise<RequestView> {
+  createRequest(input: RequestInput, idempotencyKey: string): Promise<RequestView> {
     return this.send({
       method: 'POST',
       path: '/v1/requests',
@@ -128,6 +136,18 @@ export class GrantClient {
       retry: true,
       authenticated: true,
       parse: (_status, json) => requestView.parse(json),
+    });
+  }
+
+  /** What createRequest would do with this input now; changes nothing, so it is safe to repeat. */
+  previewRequest(input: RequestInput): Promise<RequestPreviewView> {
+    return this.send({
+      method: 'POST',
+      path: '/v1/requests/preview',
+      body: input,
+      retry: true,
+      authenticated: true,
+      parse: (_status, json) => requestPreviewView.parse(json),
     });
   }
 

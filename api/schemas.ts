@@ -140,6 +140,9 @@ export const requestView = z
       .describe(
         'why a lapsed request lapsed: nobody decided in time, or (an extension) its grant ended first; null otherwise, and for requests that lapsed before the service recorded why',
       ),
+    outsideConditions: z
+      .array(z.string())
+      .describe("why people decide it: the role's conditions it was outside of when made (empty: none)"),
   })
   .meta({ id: 'Request' });
 
@@ -169,6 +172,43 @@ export const createRequestBody = z.strictObject({
   reason: shortText(1000).default(''),
   ticket: shortText(200).nullable().optional(),
 });
+
+/** Why a request would not pass, as the preview lists it: the body field to change and the error code. */
+const previewProblem = z.object({
+  field: z.string().describe('the request body field to change, e.g. durationSeconds, role'),
+  code: z.string().describe('the error code POST /v1/requests would answer'),
+  message: z.string(),
+});
+
+export const requestPreviewView = z
+  .object({
+    ok: z.boolean().describe('true: POST /v1/requests with this body would be accepted now'),
+    problems: z.array(previewProblem),
+    decision: z
+      .enum(['auto', 'approval', 'refused'])
+      .describe(
+        'auto: granted (or queued for a seat) at once; approval: people decide; refused: see problems',
+      ),
+    approval: z
+      .object({
+        mode: z.enum(['auto', 'any', 'quorum', 'chain']),
+        stages: z.array(
+          z.object({
+            name: z.string(),
+            count: z.int().describe('distinct approvals this stage needs'),
+            approvers: z
+              .array(z.object({ id: z.string(), displayName: z.string() }))
+              .describe('who would be asked, the requester left out unless the role allows self-approval'),
+          }),
+        ),
+      })
+      .nullable()
+      .describe('null when nobody decides (the role grants at once) or the role is unknown'),
+    conditions: z
+      .array(z.object({ name: z.string(), met: z.boolean(), message: z.string() }))
+      .describe("the role's conditions (hours, networks, device) as they stand for this request now"),
+  })
+  .meta({ id: 'RequestPreview' });
 
 // Fastify hands a POST without a body to the validator as null: these bodies may be absent altogether.
 export const approveBody = z.strictObject({ comment: shortText(1000).optional() }).nullish();
@@ -352,6 +392,7 @@ export type SeatPoolReportView = z.output<typeof seatPoolReport>;
 export type SeatPoolReportsView = z.output<typeof seatPoolReports>;
 export type UserView = z.output<typeof userView>;
 export type RequestView = z.output<typeof requestView>;
+export type RequestPreviewView = z.output<typeof requestPreviewView>;
 export type GrantView = z.output<typeof grantView>;
 export type ResourceView = z.output<typeof resourceView>;
 export type AuditEntryView = z.output<typeof auditEntryView>;

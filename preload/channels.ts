@@ -8,6 +8,7 @@ export const INVOKE_METHODS = [
   'signOut',
   'refresh',
   'requestAccess',
+  'previewRequest',
   'approve',
   'deny',
   'cancelRequest',

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { GrantView, RequestView, ResourceView, SeatPoolReportView } from '../api/schemas.js';
+import type {
+  GrantView,
+  RequestPreviewView,
+  RequestView,
+  ResourceView,
+  SeatPoolReportView,
+} from '../api/schemas.js';
 import type { InvokeMethod } from './channels.js';
 
 /**
@@ -153,6 +159,14 @@ export const invokeArgs = {
     ticket: text(200).optional(),
     idempotencyKey,
   }),
+  /** What requestAccess would do with this input now: whether it passes, why not, who decides. */
+  previewRequest: z.strictObject({
+    resourceId: slug,
+    role: slug,
+    durationSeconds: seconds,
+    reason: text(1000),
+    ticket: text(200).optional(),
+  }),
   approve: z.strictObject({ requestId, comment: text(1000).optional() }),
   deny: z.strictObject({ requestId, comment: text(1000).min(1) }),
   cancelRequest: z.strictObject({ requestId }),
@@ -217,6 +231,7 @@ export interface InvokeResults {
   signOut: null;
   refresh: null;
   requestAccess: RequestView;
+  previewRequest: RequestPreviewView;
   approve: RequestView;
   deny: RequestView;
   cancelRequest: RequestView;

@@ -45,6 +45,7 @@ const api: TimeboxApi = {
   signOut: call('signOut'),
   refresh: call('refresh'),
   requestAccess: call('requestAccess'),
+  previewRequest: call('previewRequest'),
   approve: call('approve'),
   deny: call('deny'),
   cancelRequest: call('cancelRequest'),

@@ -171,7 +171,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     ]),
   );
   const access = new AccessTasks(uow, issuers, metrics, clock, app.log);
-  const domain: Domain = { policy, db, uow, metrics, access };
+  const domain: Domain = { policy, db, uow, metrics, access, clock };
   const sessions = new Sessions(policy, db, uow, clock);
   const hub = new EventHub(db, clock, options.heartbeatMs ?? 15_000, metrics, sessions);
   const scheduler = new Scheduler(

@@ -71,6 +71,7 @@ export function createHandlers<Caller>(deps: HandlerDeps<Caller>): Handlers<Call
       return null;
     },
     requestAccess: (args) => core.requestAccess(args),
+    previewRequest: (args) => core.previewRequest(args),
     approve: (args) => core.approve(args),
     deny: (args) => core.deny(args),
     cancelRequest: (args) => core.cancelRequest(args),

@@ -1,4 +1,4 @@
-import type { GrantView, RequestView } from '../../api/schemas.js';
+import type { GrantView, RequestPreviewView, RequestView } from '../../api/schemas.js';
 import type {
   AppState,
   ExtendOutcome,
@@ -222,6 +222,14 @@ export class TimeboxCore {
       this.credentials.announceActivated(request.grantId);
     }
     return request;
+  }
+
+  /** What requestAccess would do with this input now (the dialog shows it as the person types). */
+  previewRequest(args: InvokeArgs<'previewRequest'>): Promise<RequestPreviewView> {
+    const { ticket, ...input } = args;
+    return this.call(() =>
+      this.client.previewRequest({ ...input, ticket: ticket?.trim() ? ticket.trim() : undefined }),
+    );
   }
 
   async approve(args: InvokeArgs<'approve'>): Promise<RequestView> {

@@ -195,6 +195,7 @@ export function request(overrides: Partial<RequestView> = {}): RequestView {
     grantId: null,
     queuePosition: null,
     lapseCause: null,
+    outsideConditions: [],
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@ import type {
   ResourceServer,
   Role,
 } from '../policy/types.js';
+import { toConditions } from './conditions.js';
 import { policyFileSchema, secretReference, type PolicyFile } from './schema.js';
 import {
   describeIoError,
@@ -393,6 +394,8 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
               pendingTimeoutSeconds: role.pendingTimeout,
               allowSelfApproval: role.allowSelfApproval,
               credentialTtlSeconds: role.credentialTtl ?? DEFAULT_CREDENTIAL_TTL_SECONDS,
+              conditions: toConditions(role.conditions),
+              otherwise: role.otherwise,
               postgres: role.postgres
                 ? {
                     memberOf: role.postgres.memberOf,

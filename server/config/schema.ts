@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../api/duration.js';
+import { otherwise, roleConditions } from './conditions.js';
 
 const slug = z
   .string()
@@ -169,6 +170,9 @@ const role = z.strictObject({
     .pipe(z.number().max(86_400, { error: 'expected at most 1 day' }))
     .optional(),
   postgres: postgresRoleAccess.optional(),
+  /** When and from where the role may be granted as its approval rule says (docs/policy.md, "Conditions"). */
+  conditions: roleConditions.optional(),
+  otherwise: otherwise.default('approval'),
 });
 
 const resource = z

@@ -246,6 +246,17 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE requests ADD COLUMN lapse_cause text;
     `,
   },
+  {
+    id: 9,
+    name: 'the context of a request',
+    sql: `
+      -- The requester's address as the service saw it, for the networks condition at each approval; and
+      -- the role's conditions the request was outside of when it was made (their messages), which sent it
+      -- to people instead of granting it at once.
+      ALTER TABLE requests ADD COLUMN client_address text;
+      ALTER TABLE requests ADD COLUMN outside_conditions text[] NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 /**

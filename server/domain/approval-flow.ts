@@ -8,9 +8,15 @@ import {
   type Deciders,
   type StageShortfall,
 } from '../policy/feasibility.js';
+import { checkAll } from '../policy/conditions/condition.js';
+import {
+  assertApprovableNow,
+  outsideConditions,
+  ruleOutsideConditions,
+} from '../policy/conditions/routing.js';
 import type { PolicyUser, Role } from '../policy/types.js';
 import { activateOrQueue, announceRequest, applyExtension } from './activation.js';
-import { roleOf, type Domain } from './context.js';
+import { requestRoleOf, roleOf, type Domain } from './context.js';
 import { assertAwaitingDecision, assertRequestMove } from './lifecycle.js';
 import type { RequestRecord } from './records.js';
 import { insertRequest, updateRequest } from './store.js';
@@ -28,6 +34,8 @@ export interface OpenRequest {
   readonly durationSeconds: number;
   readonly reason: string;
   readonly ticket: string | null;
+  /** The requester's address as the service saw it, for the role's networks condition. */
+  readonly clientAddress: string | null;
 }
 
 function progressOf(record: RequestRecord): ApprovalProgress {
@@ -46,7 +54,11 @@ function escalationDeadline(role: Role, stageIndex: number, now: number): Date |
 
 /** Records a new request; the policy then approves it at once or asks the first stage's approvers. */
 export async function openRequest(domain: Domain, work: Work, input: OpenRequest): Promise<RequestRecord> {
-  const { role } = input;
+  const what = `${input.resourceId}/${input.role.name}`;
+  const { unmet } = checkAll(input.role.conditions, { now: work.now, clientAddress: input.clientAddress });
+  if (unmet.length > 0 && input.role.otherwise === 'refuse') throw outsideConditions(what, unmet, 'request');
+  // Outside the conditions with `otherwise: approval`: people decide, even for a role granted at once.
+  const role = unmet.length > 0 ? ruleOutsideConditions(domain.policy, input.role) : input.role;
   const auto = role.approval.stages.length === 0;
   const progress: ApprovalProgress = {
     requesterId: input.requester.id,
@@ -56,7 +68,7 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
   };
   const deciders = auto ? [] : decidersNow(domain.policy, role, progress);
   const shortfall = auto ? null : approvalShortfall(domain.policy, role, progress);
-  if (shortfall) throw noApproverAvailable(`${input.resourceId}/${role.name}`, role, shortfall);
+  if (shortfall) throw noApproverAvailable(what, role, shortfall);
   const record: RequestRecord = {
     id: newId('req'),
     requester_id: input.requester.id,
@@ -81,6 +93,8 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
     queued_at: null,
     queue_order: null,
     lapse_cause: null,
+    client_address: input.clientAddress,
+    outside_conditions: unmet.map((check) => check.message),
   };
   // An access request the policy approves at once is written once, in its approved (or queued) state.
   const approvedAtOnce = auto && input.kind === 'access';
@@ -98,6 +112,8 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
       reason: record.reason,
       ticket: record.ticket,
       ...(record.extends_grant_id ? { grantId: record.extends_grant_id } : {}),
+      ...(record.client_address ? { clientAddress: record.client_address } : {}),
+      ...(unmet.length > 0 ? { outsideConditions: record.outside_conditions } : {}),
     },
   });
   if (approvedAtOnce) return activateOrQueue(domain, work, record, 'insert');
@@ -109,7 +125,8 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
   return record;
 }
 
-function noApproverAvailable(what: string, role: Role, shortfall: StageShortfall) {
+/** The refusal of a request whose stages nobody could finish (also a problem in the preview). */
+export function noApproverAvailable(what: string, role: Role, shortfall: StageShortfall) {
   const { needed, eligible } = shortfall;
   const stage = role.approval.mode === 'chain' ? `Its stage "${shortfall.stage}"` : 'It';
   const rules = role.allowSelfApproval
@@ -143,7 +160,11 @@ export async function decide(
 ): Promise<RequestRecord> {
   const verb = decision === 'approve' ? 'approved' : 'denied';
   assertAwaitingDecision(record, verb);
-  const role = roleOf(domain.policy, record);
+  const role = requestRoleOf(domain.policy, record);
+  if (decision === 'approve') {
+    const what = `${record.resource_id}/${record.role}`;
+    assertApprovableNow(what, roleOf(domain.policy, record), work.now, record.client_address);
+  }
   const progress = progressOf(record);
   const asked = decidersNow(domain.policy, role, progress).includes(actor.id);
   const stuck = approvalShortfall(domain.policy, role, progress);
@@ -266,9 +287,10 @@ async function redirect(
  * changed anything.
  */
 export async function reconsider(domain: Domain, work: Work, record: RequestRecord): Promise<boolean> {
-  const role = domain.policy.resources.get(record.resource_id)?.roles.get(record.role);
   // A role the policy dropped: its requests lapse as they always did; nobody can be asked about it.
-  if (!role || record.status !== 'pending') return false;
+  if (!domain.policy.resources.get(record.resource_id)?.roles.has(record.role) || record.status !== 'pending')
+    return false;
+  const role = requestRoleOf(domain.policy, record);
   const next = decidersOf(domain.policy, role, progressOf(record));
   const same =
     next.escalated === record.stage_escalated &&
@@ -352,7 +374,7 @@ export async function lapse(domain: Domain, work: Work, record: RequestRecord): 
 
 /** Called by the scheduler when a chain stage waited past its escalation timeout. */
 export async function escalate(domain: Domain, work: Work, record: RequestRecord): Promise<void> {
-  const role = roleOf(domain.policy, record);
+  const role = requestRoleOf(domain.policy, record);
   const progress = { ...progressOf(record), escalated: true };
   const next = decidersOf(domain.policy, role, progress);
   const newlyAsked = next.ids.filter((id) => !record.asked.includes(id));

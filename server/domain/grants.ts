@@ -96,6 +96,7 @@ export class Grants {
     id: string,
     body: z.output<typeof extendBody>,
     idempotencyKey: string | null,
+    clientAddress: string | null,
   ): Promise<StoredResponse<200, GrantView> | StoredResponse<202, RequestView>> {
     await this.ownGrant(actor, id, 'extend it');
     return this.domain.uow.run((work) =>
@@ -167,6 +168,7 @@ export class Grants {
             durationSeconds: body.durationSeconds,
             reason,
             ticket: original?.ticket ?? null,
+            clientAddress,
           });
           if (request.status === 'approved') {
             const extended = await findGrant(work.sql, id);

@@ -38,6 +38,10 @@ export interface RequestRecord {
   readonly queue_order: number | null;
   /** Why it lapsed, once it has; null otherwise, and for requests that lapsed before migration 5. */
   readonly lapse_cause: LapseCause | null;
+  /** The requester's address as the service saw it; null for requests made before migration 9. */
+  readonly client_address: string | null;
+  /** Why it went to people: the role's conditions it was outside of when made (their messages). */
+  readonly outside_conditions: readonly string[];
 }
 
 export interface GrantRecord {

@@ -1,6 +1,11 @@
 import type { z } from 'zod';
 import { violatesUnique, type Sql } from '../db/database.js';
-import type { createRequestBody, RequestView, requestListQuery } from '../../api/schemas.js';
+import type {
+  createRequestBody,
+  RequestPreviewView,
+  RequestView,
+  requestListQuery,
+} from '../../api/schemas.js';
 import { badRequest, conflict, forbidden, notFound } from '../lib/errors.js';
 import { checkRequestInput, mayRequest } from '../policy/engine.js';
 import type { PolicyUser } from '../policy/types.js';
@@ -8,6 +13,7 @@ import { viewRequest } from './activation.js';
 import { cancel, decide, openRequest, reconsider } from './approval-flow.js';
 import type { Domain } from './context.js';
 import { once, type StoredResponse } from './idempotency.js';
+import { previewRequest } from './preview.js';
 import type { RequestRecord } from './records.js';
 import { findOpenRequest, findRequest, listPage, OpenRequestExists, queuePositions } from './store.js';
 import { toRequestView } from './views.js';
@@ -20,6 +26,7 @@ export class Requests {
     actor: PolicyUser,
     body: z.output<typeof createRequestBody>,
     idempotencyKey: string | null,
+    clientAddress: string | null,
   ): Promise<StoredResponse<201, RequestView>> {
     const resource = this.domain.policy.resources.get(body.resourceId);
     if (!resource) {
@@ -69,6 +76,7 @@ export class Requests {
             durationSeconds: body.durationSeconds,
             reason,
             ticket,
+            clientAddress,
           });
           return { statusCode: 201 as const, body: await this.view(work.sql, record) };
         }),
@@ -86,6 +94,15 @@ export class Requests {
       }
       throw error;
     }
+  }
+
+  /** What `create` would do with this body now, changing nothing. */
+  preview(
+    actor: PolicyUser,
+    body: z.output<typeof createRequestBody>,
+    clientAddress: string | null,
+  ): Promise<RequestPreviewView> {
+    return previewRequest(this.domain, actor, body, clientAddress);
   }
 
   async get(actor: PolicyUser, id: string): Promise<RequestView> {

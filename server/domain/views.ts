@@ -1,4 +1,5 @@
 import type { GrantView, RequestView, ResourceView } from '../../api/schemas.js';
+import { ruleOutsideConditions } from '../policy/conditions/routing.js';
 import { approvalSummary, mayRequest, membersOf } from '../policy/engine.js';
 import type { Policy, PolicyUser, Resource } from '../policy/types.js';
 import type { GrantRecord, RequestRecord } from './records.js';
@@ -10,7 +11,10 @@ export function toRequestView(
   record: RequestRecord,
   queuePosition: number | null,
 ): RequestView {
-  const role = policy.resources.get(record.resource_id)?.roles.get(record.role);
+  const written = policy.resources.get(record.resource_id)?.roles.get(record.role);
+  // A request outside its role's conditions is decided under the rule for that, stages and all.
+  const role =
+    written && record.outside_conditions.length > 0 ? ruleOutsideConditions(policy, written) : written;
   const stage = record.stage_index === null ? undefined : role?.approval.stages[record.stage_index];
   return {
     id: record.id,
@@ -44,6 +48,7 @@ export function toRequestView(
     grantId: record.grant_id,
     queuePosition: record.status === 'queued' ? queuePosition : null,
     lapseCause: record.status === 'lapsed' ? record.lapse_cause : null,
+    outsideConditions: [...record.outside_conditions],
   };
 }
 

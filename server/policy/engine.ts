@@ -95,43 +95,61 @@ export interface RequestInput {
   readonly ticket: string | null;
 }
 
-/** Checks a request against its role; the error says exactly what to change. */
-export function checkRequestInput(resourceId: string, role: Role, input: RequestInput): void {
-  checkDuration(resourceId, role, input.durationSeconds);
-  if (role.reasonRequired && input.reason.trim() === '') {
-    throw badRequest('reason_required', `Give a reason: ${resourceId}/${role.name} requires one.`);
-  }
-  if (role.ticketPattern) {
-    if (input.ticket === null || input.ticket.trim() === '') {
-      throw badRequest(
-        'ticket_required',
-        `Give a ticket: ${resourceId}/${role.name} requires one matching ${role.ticketPattern.source}.`,
-        {
-          pattern: role.ticketPattern.source,
-        },
-      );
-    }
-    if (!role.ticketPattern.regex.test(input.ticket)) {
-      throw badRequest(
-        'ticket_invalid',
-        `The ticket "${input.ticket}" does not match the pattern ${role.ticketPattern.source}.`,
-        {
-          pattern: role.ticketPattern.source,
-        },
-      );
-    }
-  }
+/** One thing wrong with a request's input, named by the body field to change. */
+export interface InputProblem {
+  readonly field: 'durationSeconds' | 'reason' | 'ticket';
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
 }
 
-function checkDuration(resourceId: string, role: Role, seconds: number): void {
+/** Everything wrong with a request's input for its role (the preview lists them all), in field order. */
+export function requestInputProblems(resourceId: string, role: Role, input: RequestInput): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const what = `${resourceId}/${role.name}`;
   // Written so that NaN is refused too.
-  if (!(seconds >= role.minDurationSeconds && seconds <= role.maxDurationSeconds)) {
-    throw badRequest(
-      'duration_out_of_range',
-      `Choose a duration between ${formatDuration(role.minDurationSeconds)} and ${formatDuration(role.maxDurationSeconds)} for ${resourceId}/${role.name}.`,
-      { minDurationSeconds: role.minDurationSeconds, maxDurationSeconds: role.maxDurationSeconds },
-    );
+  if (!(
+    input.durationSeconds >= role.minDurationSeconds && input.durationSeconds <= role.maxDurationSeconds
+  )) {
+    problems.push({
+      field: 'durationSeconds',
+      code: 'duration_out_of_range',
+      message: `Choose a duration between ${formatDuration(role.minDurationSeconds)} and ${formatDuration(role.maxDurationSeconds)} for ${what}.`,
+      details: { minDurationSeconds: role.minDurationSeconds, maxDurationSeconds: role.maxDurationSeconds },
+    });
   }
+  if (role.reasonRequired && input.reason.trim() === '') {
+    problems.push({
+      field: 'reason',
+      code: 'reason_required',
+      message: `Give a reason: ${what} requires one.`,
+    });
+  }
+  if (role.ticketPattern) {
+    const pattern = role.ticketPattern.source;
+    if (input.ticket === null || input.ticket.trim() === '') {
+      problems.push({
+        field: 'ticket',
+        code: 'ticket_required',
+        message: `Give a ticket: ${what} requires one matching ${pattern}.`,
+        details: { pattern },
+      });
+    } else if (!role.ticketPattern.regex.test(input.ticket)) {
+      problems.push({
+        field: 'ticket',
+        code: 'ticket_invalid',
+        message: `The ticket "${input.ticket}" does not match the pattern ${pattern}.`,
+        details: { pattern },
+      });
+    }
+  }
+  return problems;
+}
+
+/** Checks a request against its role; the error says exactly what to change (the first problem). */
+export function checkRequestInput(resourceId: string, role: Role, input: RequestInput): void {
+  const [first] = requestInputProblems(resourceId, role, input);
+  if (first) throw badRequest(first.code, first.message, first.details);
 }
 
 /** How many seconds a grant may still be extended by: its role's maximum counts from its start. */

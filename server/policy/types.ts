@@ -1,3 +1,5 @@
+import type { Condition } from './conditions/condition.js';
+
 /** The policy after loading: validated, cross-checked, durations in seconds. */
 export interface Policy {
   readonly service: ServiceSettings;
@@ -107,6 +109,10 @@ export interface Role {
   readonly credentialTtlSeconds: number;
   /** For roles of `postgres` resources: what the issued login may do. */
   readonly postgres: PostgresRoleAccess | null;
+  /** When and from where the approval rule applies as written (hours, networks); empty: always. */
+  readonly conditions: readonly Condition[];
+  /** Outside the conditions: people decide (an automatic role asks the administrators), or refused. */
+  readonly otherwise: 'approval' | 'refuse';
 }
 
 export interface Approvers {

@@ -59,6 +59,7 @@ export function requestView(overrides: Partial<RequestView> = {}): RequestView {
     grantId: null,
     queuePosition: null,
     lapseCause: null,
+    outsideConditions: [],
     ...overrides,
   };
 }

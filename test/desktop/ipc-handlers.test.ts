@@ -147,6 +147,14 @@ describe('IPC dispatch', () => {
     ],
     signOut: [{ everywhere: true }, 'yes'],
     refresh: [{ full: true }, [1]],
+    previewRequest: [
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600 },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 0, reason: '' },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 1.5, reason: '' },
+      { resourceId: 'prod-db', role: '../admin', durationSeconds: 3600, reason: '' },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600, reason: longText(1001) },
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600, reason: '', idempotencyKey: KEY },
+    ],
     requestAccess: [
       { resourceId: 'prod-db', role: 'read', durationSeconds: 3600, idempotencyKey: KEY },
       { resourceId: 'prod-db', role: 'read', durationSeconds: 0, reason: '', idempotencyKey: KEY },

@@ -183,6 +183,7 @@ describe('the IPC wrapper', () => {
         reason: '',
         idempotencyKey: 'click-1',
       },
+      previewRequest: { resourceId: 'prod-db', role: 'read', durationSeconds: 600 },
       approve: { requestId: 'req_nope' },
       deny: { requestId: REQUEST_ID },
       cancelRequest: { requestId: 42 },

@@ -115,5 +115,6 @@ export function pendingRequest(now: number): RequestView {
     grantId: null,
     queuePosition: null,
     lapseCause: null,
+    outsideConditions: [],
   };
 }

@@ -64,6 +64,8 @@ function makeRole(overrides: Partial<Role> = {}): Role {
     allowSelfApproval: false,
     credentialTtlSeconds: 300,
     postgres: null,
+    conditions: [],
+    otherwise: 'approval',
     ...overrides,
   };
 }

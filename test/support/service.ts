@@ -60,6 +60,8 @@ export interface StartOptions {
   readonly passwordCost?: ScryptCost;
   /** PostgreSQL's bounded waits (the service's defaults where not given). */
   readonly databaseTimeouts?: Partial<DatabaseTimeouts>;
+  /** Proxies whose X-Forwarded-For the service believes (none by default). */
+  readonly trustProxy?: readonly string[];
 }
 
 /**
@@ -89,6 +91,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     ...(options.issuers ? { issuers: options.issuers } : {}),
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
     ...(options.databaseTimeouts ? { databaseTimeouts: options.databaseTimeouts } : {}),
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
   const url = await service.listen(0, '127.0.0.1');
   // What start-up set going in the background (reconciling access outside the service) is done.

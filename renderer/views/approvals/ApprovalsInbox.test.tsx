@@ -7,7 +7,13 @@ import { ApprovalsInbox } from './ApprovalsInbox.js';
 
 const BOB = { id: 'bob', username: 'bob', displayName: 'Bob Martin', groups: ['team-leads'], isAdmin: false };
 
-const first = request({ id: 'req_00000000000000000001', requesterId: 'dave', reason: 'Debug order 4411' });
+const OUTSIDE_HOURS = 'Outside working hours (Mon–Fri 08:00–19:00 Europe/Berlin): it is Fri 19:30 there.';
+const first = request({
+  id: 'req_00000000000000000001',
+  requesterId: 'dave',
+  reason: 'Debug order 4411',
+  outsideConditions: [OUTSIDE_HOURS],
+});
 const second = request({
   id: 'req_00000000000000000002',
   requesterId: 'alice',
@@ -52,6 +58,10 @@ describe('the approvals inbox', () => {
     expect(document.getElementById('approvals-shortcuts')?.textContent).toBe('J/K move · A approve · D deny');
     // Each request points at the shortcuts, so a screen reader tells them too.
     expect(chain.getAttribute('aria-describedby')).toBe('approvals-shortcuts');
+    expect(text).not.toContain('Outside');
+    // A request that came to people because it was outside its role's conditions says which.
+    const outside = screen.getByRole('article', { name: /^dave asks for/ });
+    expect(outside.textContent).toContain(`Outside${OUTSIDE_HOURS}`);
   });
 
   it('moves with J and K, approves with A', async () => {

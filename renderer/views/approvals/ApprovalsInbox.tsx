@@ -237,6 +237,12 @@ function ApprovalItem({
             <dd className="mono">{request.ticket}</dd>
           </>
         ) : null}
+        {request.outsideConditions.length > 0 ? (
+          <>
+            <dt>Outside</dt>
+            <dd>{request.outsideConditions.join(' ')}</dd>
+          </>
+        ) : null}
         {request.stage && request.stage.total > 1 ? (
           <>
             <dt>Stage</dt>

@@ -195,6 +195,130 @@ describe('the request dialog', () => {
     expect(keys[2]).not.toBe(keys[0]);
   });
 
+  it('shows the service’s preview as the person types: one question per pause, its refusals and conditions', async () => {
+    const { user, dialog, main } = await openDialog({ resourceId: 'prod-db', role: 'read' });
+    main.answer('previewRequest', (args) => ({
+      ok: true,
+      value: {
+        ok: false,
+        problems: [
+          ...(args.reason === ''
+            ? [{ field: 'reason', code: 'reason_required', message: 'Give a reason.' }]
+            : []),
+          {
+            field: 'role',
+            code: 'request_already_pending',
+            message: 'You already have request req_1 open for prod-db/read.',
+          },
+        ],
+        decision: 'refused',
+        approval: null,
+        conditions: [
+          {
+            name: 'hours',
+            met: false,
+            message: 'Only Mon–Fri 08:00–19:00 Europe/Berlin; it is Sat 10:00 there.',
+          },
+          { name: 'networks', met: true, message: 'From 10.1.2.3, in 10.0.0.0/8.' },
+        ],
+      },
+    }));
+    const status = within(dialog).getByRole('status');
+    await vi.waitFor(() => {
+      expect(status.textContent).toContain('It would be refused:');
+    });
+    // Asked with the form as it stood: the reason still empty.
+    expect(main.callsOf('previewRequest')).toEqual([
+      { resourceId: 'prod-db', role: 'read', durationSeconds: 3600, reason: '' },
+    ]);
+    // The form shows a missing reason itself; the preview lists only what the form cannot know.
+    expect(status.textContent).not.toContain('Give a reason.');
+    expect(
+      within(status)
+        .getAllByRole('listitem')
+        .map((item) => item.textContent),
+    ).toEqual([
+      'You already have request req_1 open for prod-db/read.',
+      '✗ Only Mon–Fri 08:00–19:00 Europe/Berlin; it is Sat 10:00 there.',
+      '✓ From 10.1.2.3, in 10.0.0.0/8.',
+    ]);
+
+    // Typing asks again after a pause, with what was typed; not once per key.
+    await user.type(within(dialog).getByRole('textbox', { name: 'Reason' }), 'Debug');
+    await vi.waitFor(() => {
+      expect(main.callsOf('previewRequest').at(-1)).toEqual({
+        resourceId: 'prod-db',
+        role: 'read',
+        durationSeconds: 3600,
+        reason: 'Debug',
+      });
+    });
+    expect(main.callsOf('previewRequest').length).toBeLessThan(1 + 'Debug'.length);
+  });
+
+  it('says a request outside the role’s conditions would be refused, or go to people, naming the conditions once', async () => {
+    const { dialog, main, user } = await openDialog({ resourceId: 'sandbox', role: 'operator' });
+    const outside = 'From 127.0.0.1, outside the allowed networks (10.0.0.0/8).';
+    let otherwise: 'refuse' | 'approval' = 'refuse';
+    main.answer('previewRequest', () => ({
+      ok: true,
+      value:
+        otherwise === 'refuse'
+          ? {
+              ok: false,
+              problems: [{ field: 'conditions', code: 'conditions_not_met', message: `Refused. ${outside}` }],
+              decision: 'refused',
+              approval: null,
+              conditions: [{ name: 'networks', met: false, message: outside }],
+            }
+          : {
+              ok: true,
+              problems: [],
+              decision: 'approval',
+              approval: {
+                mode: 'any',
+                stages: [
+                  {
+                    name: 'Administrators',
+                    count: 1,
+                    approvers: [{ id: 'admin', displayName: 'Timebox Admin' }],
+                  },
+                ],
+              },
+              conditions: [{ name: 'networks', met: false, message: outside }],
+            },
+    }));
+    const status = within(dialog).getByRole('status');
+    await vi.waitFor(() => {
+      expect(status.textContent).toContain('It would be refused: the role’s conditions are not all met.');
+    });
+    expect(
+      within(status)
+        .getAllByRole('listitem')
+        .map((item) => item.textContent),
+    ).toEqual([`✗ ${outside}`]);
+
+    otherwise = 'approval';
+    await user.click(within(dialog).getByRole('button', { name: '15 min' }));
+    await vi.waitFor(() => {
+      expect(status.textContent).toContain('Needs approval: Administrators (Timebox Admin).');
+    });
+  });
+
+  it('says what the catalog tells while the service gives no preview', async () => {
+    const { dialog, main } = await openDialog({ resourceId: 'prod-db', role: 'owner' });
+    main.answer('previewRequest', () => ({
+      ok: false,
+      error: { code: 'service_unreachable', message: 'Can’t reach the Timebox service.' },
+    }));
+    await vi.waitFor(() => {
+      expect(main.callsOf('previewRequest')).toHaveLength(1);
+    });
+    expect(within(dialog).getByRole('status').textContent).toContain(
+      'Needs approval from both bob and carol.',
+    );
+  });
+
   it('keeps Tab inside the dialog', async () => {
     const { user, dialog } = await openDialog({ resourceId: 'sandbox', role: 'operator' });
     const buttons = within(dialog).getAllByRole('button');

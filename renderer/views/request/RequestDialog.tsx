@@ -8,7 +8,9 @@ import { runCommand } from '../../state/runtime.js';
 import { findRole, resourceName } from '../../state/selectors.js';
 import { clockTime } from '../../time/format.js';
 import { DurationField } from './DurationField.js';
-import { durationPresets, durationProblem, outcomeSentence, ticketProblem } from './policy.js';
+import { durationPresets, durationProblem, ticketProblem } from './policy.js';
+import { PreviewOutcome } from './PreviewOutcome.js';
+import { usePreview } from './usePreview.js';
 import { requestableChoices, ResourcePicker, type RoleChoice } from './ResourcePicker.js';
 
 /**
@@ -158,6 +160,18 @@ function RequestForm({ selected, me, reasonRef, sending, error, onCancel, onSend
   const showTicketIssue = ticketIssue !== null && (ticket !== '' || touched.submitted);
   const showReasonIssue = reasonIssue !== null && (touched.reason || touched.submitted);
   const ready = selected !== null && durationIssue === null && reasonIssue === null && ticketIssue === null;
+  // Asked as soon as the request could be sent at all: the reason and ticket as typed so far.
+  const preview = usePreview(
+    selected && durationIssue === null
+      ? {
+          resourceId: selected.resource.id,
+          role: selected.role.name,
+          durationSeconds: duration,
+          reason: reason.trim(),
+          ...(role?.ticketPattern && ticket.trim() ? { ticket: ticket.trim() } : {}),
+        }
+      : null,
+  );
 
   return (
     <form
@@ -244,9 +258,7 @@ function RequestForm({ selected, me, reasonRef, sending, error, onCancel, onSend
               </span>
             </div>
           ) : null}
-          <div className="outcome" role="status">
-            <span className="outcome-label">What happens:</span> {outcomeSentence(liveRole ?? role, me)}
-          </div>
+          <PreviewOutcome preview={preview} role={liveRole ?? role} me={me} />
         </>
       ) : (
         <p className="field-hint">Choose what you need access to; the form for it follows.</p>

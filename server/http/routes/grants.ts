@@ -78,6 +78,7 @@ export const grantRoutes =
           request.params.id,
           request.body,
           idempotencyKeyOf(request),
+          request.ip,
         );
         return reply.code(result.statusCode).send(result.body);
       },

@@ -9,6 +9,7 @@ import {
   idParams,
   listOf,
   requestListQuery,
+  requestPreviewView,
   requestView,
   idempotencyHeaders,
 } from '../../../api/schemas.js';
@@ -34,9 +35,26 @@ export const requestRoutes =
           actorOf(request),
           request.body,
           idempotencyKeyOf(request),
+          request.ip,
         );
         return reply.code(result.statusCode).send(result.body);
       },
+    );
+
+    app.post(
+      '/v1/requests/preview',
+      {
+        schema: {
+          tags: ['requests'],
+          summary:
+            'What POST /v1/requests would do with this body now: whether it passes, why not, who decides',
+          description:
+            'Changes nothing. Every problem is listed (not only the first), with the body field to change and the code POST /v1/requests would answer.',
+          body: createRequestBody,
+          response: { 200: requestPreviewView, ...refusals },
+        },
+      },
+      async (request) => context.requests.preview(actorOf(request), request.body, request.ip),
     );
 
     app.get(
