@@ -6,6 +6,7 @@ import {
   type Policy,
   type ScryptCost,
   type DatabaseTimeouts,
+  type LoginSamplerTiming,
 } from '../../server/index.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { Api } from './http.js';
@@ -60,6 +61,8 @@ export interface StartOptions {
   readonly passwordCost?: ScryptCost;
   /** PostgreSQL's bounded waits (the service's defaults where not given). */
   readonly databaseTimeouts?: Partial<DatabaseTimeouts>;
+  /** How often and how long the use of database logins is sampled (the service's defaults where not given). */
+  readonly loginSampling?: LoginSamplerTiming;
 }
 
 /**
@@ -89,6 +92,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     ...(options.issuers ? { issuers: options.issuers } : {}),
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
     ...(options.databaseTimeouts ? { databaseTimeouts: options.databaseTimeouts } : {}),
+    ...(options.loginSampling ? { loginSampling: options.loginSampling } : {}),
   });
   const url = await service.listen(0, '127.0.0.1');
   // What start-up set going in the background (reconciling access outside the service) is done.
