@@ -77,9 +77,9 @@ export const seatSeries = z
     resourceId: z.string(),
     role: z.string(),
     total: z.int().describe('seats in the pool'),
-    at: z.array(isoTime).describe('the instants sampled'),
-    inUse: z.array(z.int()).describe('seats held at each instant'),
-    queued: z.array(z.int()).describe('requests waiting in line at each instant'),
+    at: z.array(isoTime).describe('where each step begins'),
+    inUse: z.array(z.int()).describe('the most seats held at once in each step'),
+    queued: z.array(z.int()).describe('the most requests waiting in line at once in each step'),
   })
   .meta({ id: 'SeatSeries' });
 

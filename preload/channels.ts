@@ -18,6 +18,7 @@ export const INVOKE_METHODS = [
   'openPsql',
   'revealCredential',
   'seatPoolUtilization',
+  'insights',
   'updateSettings',
   'unlockKeychain',
   'openExternal',

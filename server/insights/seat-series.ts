@@ -34,22 +34,39 @@ export function poolNamed(policy: Policy, name: string): Pool {
   return { resourceId: resource.id, role: role.name, seats: role.seats };
 }
 
-/** How many of `intervals` are open at each of `instants` (both sorted ascending; [start, end)). */
-function openAt(instants: readonly number[], intervals: readonly (readonly [number, number])[]): number[] {
-  const starts = intervals.map(([start]) => start).sort((a, b) => a - b);
-  const ends = intervals.map(([, end]) => end).sort((a, b) => a - b);
-  let started = 0;
-  let ended = 0;
+/**
+ * The most of `intervals` ([start, end)) open at once in each step that begins at one of `instants`
+ * (ascending, `stepMs` apart): a seat held for ten minutes between two instants still shows in its step.
+ * At equal times ends come before starts, so a seat freed and taken at once counts once.
+ */
+function peakPerStep(
+  instants: readonly number[],
+  stepMs: number,
+  intervals: readonly (readonly [number, number])[],
+): number[] {
+  const events = intervals.flatMap(([start, end]) => [
+    { at: start, change: 1 },
+    { at: end, change: -1 },
+  ]);
+  events.sort((a, b) => a.at - b.at || a.change - b.change);
+  let next = 0;
+  let open = 0;
   return instants.map((instant) => {
-    while (started < starts.length && (starts[started] ?? Infinity) <= instant) started++;
-    while (ended < ends.length && (ends[ended] ?? Infinity) <= instant) ended++;
-    return started - ended;
+    for (; next < events.length && (events[next]?.at ?? Infinity) <= instant; next++)
+      open += events[next]?.change ?? 0;
+    let peak = open;
+    for (; next < events.length && (events[next]?.at ?? Infinity) < instant + stepMs; next++) {
+      open += events[next]?.change ?? 0;
+      peak = Math.max(peak, open);
+    }
+    return peak;
   });
 }
 
 /**
- * Seats in use and requests in line at evenly spaced instants of the period, up to now: what has not
- * happened yet is not drawn. Reads only the pool's grants and queued requests that meet the period.
+ * Seats in use and requests in line over the period in evenly spaced steps, up to now (what has not
+ * happened yet is not drawn): for each step, the most at once within it. Reads only the pool's grants and
+ * queued requests that meet the period.
  */
 export async function seatSeries(
   sql: Sql,
@@ -99,12 +116,14 @@ export async function seatSeries(
     role: pool.role,
     total: pool.seats,
     at: instants.map((instant) => new Date(instant).toISOString()),
-    inUse: openAt(
+    inUse: peakPerStep(
       instants,
+      step * 1000,
       held.map((row) => span(row.starts_at, row.ends_at)),
     ),
-    queued: openAt(
+    queued: peakPerStep(
       instants,
+      step * 1000,
       waited.map((row) => span(row.queued_at, row.left_at)),
     ),
   };

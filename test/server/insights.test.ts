@@ -349,7 +349,7 @@ describe.each(DATABASES)('insights on %s', (kind) => {
     ]);
   });
 
-  it('draws a seat pool over time: seats in use and requests in line at each step', async () => {
+  it('draws a seat pool over time: the most seats in use and requests in line in each step', async () => {
     const from = marks.seats;
     const response = await running.api.get<SeatSeriesView>(
       `/v1/insights/seats?pool=design-suite/seat&from=${iso(from)}&to=${iso(from + 2 * HOUR)}&step=900`,
@@ -372,6 +372,12 @@ describe.each(DATABASES)('insights on %s', (kind) => {
     );
     expect(wide.body.at).toHaveLength(121);
     expect(Math.max(...wide.body.inUse)).toBe(2);
+    // A step of a day (the one that has begun by now) still shows the seats held for an hour and bob's wait.
+    const daily = await running.api.get<SeatSeriesView>(
+      `/v1/insights/seats?pool=design-suite/seat&from=${iso(from - 12 * HOUR)}&to=${iso(from + 36 * HOUR)}&step=86400`,
+      as('admin'),
+    );
+    expect(daily.body).toMatchObject({ at: [iso(from - 12 * HOUR)], inUse: [2], queued: [1] });
   });
 
   it('gives empty results for a period with nothing in it, never errors or NaN', async () => {
