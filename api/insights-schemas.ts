@@ -83,6 +83,10 @@ export const seatSeries = z
   })
   .meta({ id: 'SeatSeries' });
 
+export const accessReviewQuery = insightsPeriodQuery.extend({
+  format: z.enum(['csv', 'html']).default('csv').describe('csv to download, html to read and print'),
+});
+
 export type RoleInsightView = z.output<typeof roleInsight>;
 export type RoleInsightsView = z.output<typeof roleInsights>;
 export type RecommendationView = z.output<typeof recommendation>;

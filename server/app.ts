@@ -33,6 +33,7 @@ import { eventRoutes } from './http/routes/events.js';
 import { grantRoutes } from './http/routes/grants.js';
 import { insightRoutes } from './http/routes/insights.js';
 import { introspectionRoutes } from './http/routes/introspection.js';
+import { reportRoutes } from './http/routes/reports.js';
 import { requestRoutes } from './http/routes/requests.js';
 import { seatPoolRoutes } from './http/routes/seat-pools.js';
 import { serviceRoutes } from './http/routes/service.js';
@@ -299,6 +300,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     await authenticated.register(auditRoutes(context));
     await authenticated.register(seatPoolRoutes(context));
     await authenticated.register(insightRoutes(context));
+    await authenticated.register(reportRoutes(context));
   });
   await app.ready();
 

@@ -262,6 +262,8 @@ const MIGRATIONS: readonly Migration[] = [
       );
       -- Insights read a period's requests by role and when they were made.
       CREATE INDEX requests_by_role_created ON requests (resource_id, role, created_at) WHERE kind = 'access';
+      -- The access review names the audit entries of its period.
+      CREATE INDEX audit_log_by_time ON audit_log (at);
     `,
   },
 ];
