@@ -46,18 +46,21 @@ interface GrantRow {
   readonly resource_id: string;
   readonly role: string;
   readonly status: string;
-  readonly starts_at: Date;
-  readonly expires_at: Date;
-  readonly ended_at: Date | null;
+  /** Times come as ISO text made by the database: parsing 300,000 dates in JavaScript took seconds. */
+  readonly starts_at: string;
+  readonly ends_at: string;
   readonly end_reason: string | null;
   readonly ended_by: string | null;
   readonly reason: string;
   readonly ticket: string | null;
-  readonly requested_at: Date;
+  readonly requested_at: string;
   readonly decisions: readonly Decision[];
 }
 
 const PAGE = 2000;
+/** A time as JavaScript's toISOString writes it, made by the database. */
+const isoText = (column: string): string =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 /** Rows turned into CSV text at once: one chunk on the wire per batch, not per row. */
 const CSV_BATCH = 500;
 
@@ -66,8 +69,9 @@ const CSV_BATCH = 500;
  * its start), oldest first, read a page at a time by (start, id) so a long period streams in flat memory.
  */
 export async function* reviewRows(sql: Sql, period: Period): AsyncGenerator<ReviewRow> {
-  const select = `SELECT g.id, g.request_id, g.user_id, g.resource_id, g.role, g.status, g.starts_at, g.expires_at,
-              g.ended_at, g.end_reason, g.ended_by, r.reason, r.ticket, r.created_at AS requested_at, r.decisions
+  const select = `SELECT g.id, g.request_id, g.user_id, g.resource_id, g.role, g.status,
+              ${isoText('g.starts_at')} AS starts_at, ${isoText('coalesce(g.ended_at, g.expires_at)')} AS ends_at,
+              g.end_reason, g.ended_by, r.reason, r.ticket, ${isoText('r.created_at')} AS requested_at, r.decisions
          FROM grants g JOIN requests r ON r.id = g.request_id
         WHERE g.starts_at < $2 AND coalesce(g.ended_at, g.expires_at) > $1`;
   // Two statements rather than one with an optional cursor: each keeps its plan on the index by start.
@@ -78,7 +82,7 @@ export async function* reviewRows(sql: Sql, period: Period): AsyncGenerator<Revi
     const last = page.at(-1);
     if (!last || page.length < PAGE) return;
     page = await sql.query<GrantRow>(
-      `${select} AND (g.starts_at, g.id) > ($3, $4) ORDER BY g.starts_at, g.id LIMIT ${PAGE}`,
+      `${select} AND (g.starts_at, g.id) > ($3::timestamptz, $4) ORDER BY g.starts_at, g.id LIMIT ${PAGE}`,
       [...bounds, last.starts_at, last.id],
     );
   }
@@ -91,13 +95,13 @@ function reviewRow(row: GrantRow): ReviewRow {
     resourceId: row.resource_id,
     role: row.role,
     requester: row.user_id,
-    requestedAt: row.requested_at.toISOString(),
+    requestedAt: row.requested_at,
     reason: row.reason,
     ticket: row.ticket ?? '',
     approvers: [...new Set(row.decisions.map((decision) => decision.approverId))],
     decisions: row.decisions,
-    start: row.starts_at.toISOString(),
-    end: (row.ended_at ?? row.expires_at).toISOString(),
+    start: row.starts_at,
+    end: row.ends_at,
     endReason: row.end_reason ?? (row.status === 'active' ? 'active' : ''),
     endedBy: row.ended_by ?? '',
     status: row.status,
