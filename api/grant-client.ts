@@ -16,6 +16,14 @@ import {
   type UserView,
 } from './schemas.js';
 import type { ClockOffsetEstimator } from './clock-offset.js';
+import {
+  recommendations,
+  roleInsights,
+  seatSeries,
+  type RecommendationsView,
+  type RoleInsightsView,
+  type SeatSeriesView,
+} from './insights-schemas.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 
@@ -201,6 +209,24 @@ export class GrantClient {
   seatPoolUtilization(from: string, to: string): Promise<SeatPoolReportsView> {
     const query = new URLSearchParams({ from, to });
     return this.get(`/v1/seat-pools/utilization?${query.toString()}`, seatPoolReports);
+  }
+
+  /** How each role was asked for and used between `from` and `to` (ISO times); administrators only. */
+  roleInsights(from: string, to: string): Promise<RoleInsightsView> {
+    const query = new URLSearchParams({ from, to });
+    return this.get(`/v1/insights/roles?${query.toString()}`, roleInsights);
+  }
+
+  /** What to change in the policy, with the evidence, over `from`–`to`; administrators only. */
+  recommendations(from: string, to: string): Promise<RecommendationsView> {
+    const query = new URLSearchParams({ from, to });
+    return this.get(`/v1/insights/recommendations?${query.toString()}`, recommendations);
+  }
+
+  /** Seats in use and requests queued over `from`–`to` for `pool` (resourceId/role); administrators only. */
+  seatSeries(pool: string, from: string, to: string): Promise<SeatSeriesView> {
+    const query = new URLSearchParams({ pool, from, to });
+    return this.get(`/v1/insights/seats?${query.toString()}`, seatSeries);
   }
 
   /** The event stream's URL and headers, for LiveEvents (which reads the body itself). */

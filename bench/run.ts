@@ -12,6 +12,7 @@ import { crashScenario } from './scenarios/crash.js';
 import { hostileScenario } from './scenarios/hostile.js';
 import { postgresAccessScenario } from './scenarios/postgres-access.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { insightsScenario } from './scenarios/insights.js';
 
 /**
  * `npm run bench` (or `-- --quick`, the same) or `npm run bench -- --full`: runs each scenario over loopback on this machine,
@@ -27,6 +28,7 @@ const SCENARIOS = [
   ['hostile input', hostileScenario],
   ['postgres access', postgresAccessScenario],
   ['memory and start-up', memoryScenario],
+  ['insights at scale', insightsScenario],
 ] as const;
 
 let parsed;

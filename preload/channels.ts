@@ -19,6 +19,7 @@ export const INVOKE_METHODS = [
   'openPsql',
   'revealCredential',
   'seatPoolUtilization',
+  'insights',
   'updateSettings',
   'unlockKeychain',
   'openExternal',

@@ -6,6 +6,7 @@ import type {
   ResourceView,
   SeatPoolReportView,
 } from '../api/schemas.js';
+import type { RecommendationView, RoleInsightView, SeatSeriesView } from '../api/insights-schemas.js';
 import type { InvokeMethod } from './channels.js';
 
 /**
@@ -184,6 +185,10 @@ export const invokeArgs = {
   seatPoolUtilization: z.strictObject({
     period: z.enum(SEAT_POOL_PERIODS, { error: 'expected 24h, 7d or 30d' }),
   }),
+  /** Per-role figures, recommendations and each seat pool over time, for the period ending now (administrators). */
+  insights: z.strictObject({
+    period: z.enum(SEAT_POOL_PERIODS, { error: 'expected 24h, 7d or 30d' }),
+  }),
   updateSettings: z.strictObject({
     serviceUrl: z
       .url({ protocol: /^https?$/ })
@@ -207,6 +212,15 @@ export interface SeatPoolUtilization {
   readonly from: string;
   readonly to: string;
   readonly items: readonly SeatPoolReportView[];
+}
+
+/** The Insights screen's figures over one period: the roles, the advice, and each seat pool over time. */
+export interface InsightsReport {
+  readonly from: string;
+  readonly to: string;
+  readonly roles: readonly RoleInsightView[];
+  readonly recommendations: readonly RecommendationView[];
+  readonly seats: readonly SeatSeriesView[];
 }
 
 export type ExtendOutcome =
@@ -246,6 +260,7 @@ export interface InvokeResults {
     readonly expiresAt: string;
   };
   seatPoolUtilization: SeatPoolUtilization;
+  insights: InsightsReport;
   updateSettings: Settings;
   unlockKeychain: KeychainUnlockResult;
   openExternal: null;

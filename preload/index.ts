@@ -56,6 +56,7 @@ const api: TimeboxApi = {
   openPsql: call('openPsql'),
   revealCredential: call('revealCredential'),
   seatPoolUtilization: call('seatPoolUtilization'),
+  insights: call('insights'),
   updateSettings: call('updateSettings'),
   unlockKeychain: call('unlockKeychain'),
   openExternal: call('openExternal'),

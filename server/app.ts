@@ -31,12 +31,15 @@ import { auditRoutes } from './http/routes/audit.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { eventRoutes } from './http/routes/events.js';
 import { grantRoutes } from './http/routes/grants.js';
+import { insightRoutes } from './http/routes/insights.js';
 import { introspectionRoutes } from './http/routes/introspection.js';
+import { reportRoutes } from './http/routes/reports.js';
 import { requestRoutes } from './http/routes/requests.js';
 import { seatPoolRoutes } from './http/routes/seat-pools.js';
 import { serviceRoutes } from './http/routes/service.js';
 import { systemClock, type Clock } from '../api/clock.js';
 import { SERVICE_TIME_HEADER } from '../api/service-time.js';
+import { LoginSampler, type LoginSamplerTiming } from './insights/login-sampler.js';
 import { Housekeeping } from './ops/housekeeping.js';
 import { processLogDestination } from './ops/log-destination.js';
 import { Metrics } from './ops/metrics.js';
@@ -80,6 +83,8 @@ export interface ServiceOptions {
    * sign-in: OWASP's N = 2^17 unless a test suite lowers it to keep its many sign-ins fast.
    */
   readonly passwordCost?: ScryptCost;
+  /** How often the sessions of active grants' database logins are sampled for insights, and how long a look may take. */
+  readonly loginSampling?: LoginSamplerTiming;
 }
 
 export interface TimeboxService {
@@ -92,6 +97,8 @@ export interface TimeboxService {
   readonly access: AccessTasks;
   /** Chains recorded audit entries onto the log; `flush` before reading the log's tables directly. */
   readonly auditChainer: AuditChainer;
+  /** Samples whether active grants' database logins are in use (insights). */
+  readonly loginSampler: LoginSampler;
   /** Listens and returns the base URL. */
   listen(port: number, host: string): Promise<string>;
   /**
@@ -192,6 +199,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   uow.onGrantsEndedEarly((grantIds) => {
     endedGrants.add(grantIds);
   });
+  const loginSampler = new LoginSampler(db, clock, issuers.provisioners(), app.log, options.loginSampling);
   const housekeeping = new Housekeeping(db, clock, (error) => {
     app.log.warn({ err: error }, 'housekeeping failed; it runs again in an hour');
   });
@@ -291,6 +299,8 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     await authenticated.register(eventRoutes(context));
     await authenticated.register(auditRoutes(context));
     await authenticated.register(seatPoolRoutes(context));
+    await authenticated.register(insightRoutes(context));
+    await authenticated.register(reportRoutes(context));
   });
   await app.ready();
 
@@ -301,6 +311,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   await auditChainer.flush();
   access.startReconciling();
   housekeeping.start();
+  loginSampler.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -311,6 +322,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     clock,
     access,
     auditChainer,
+    loginSampler,
     async listen(port, host) {
       const address = await app.listen({ port, host });
       publicUrl ??= address;
@@ -329,6 +341,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
         await step('scheduler', () => scheduler.stop());
         // Operations in progress finish and record their outcome; what is left stays due for next time.
         await step('access operations', () => access.stop());
+        await step('login sampling', () => loginSampler.stop());
         await step('credential issuers', () => issuers.close());
         hub.close();
         await step('HTTP server (requests in flight)', () => app.close());

@@ -30,6 +30,7 @@ export type { GrantRecord } from './domain/records.js';
 // and suites that inspect what it stored.
 export { openDatabase, type Database, type Sql, type Transaction } from './db/database.js';
 export { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './db/pg-client.js';
+export type { LoginSamplerTiming } from './insights/login-sampler.js';
 export { AuditChainer } from './audit/chainer.js';
 export { NOTIFY_CHANNEL } from './events/types.js';
 export { newId, type IdPrefix } from './lib/ids.js';

@@ -95,6 +95,7 @@ export function createHandlers<Caller>(deps: HandlerDeps<Caller>): Handlers<Call
       return { kind: credential.kind, secret: credential.secret, expiresAt: credential.expiresAt };
     },
     seatPoolUtilization: ({ period }) => core.seatPoolUtilization(period),
+    insights: ({ period }) => core.insights(period),
     updateSettings: (args) => core.updateSettings(args),
     unlockKeychain: () => core.unlockKeychain(),
     openExternal: async ({ url }) => {

@@ -2,6 +2,7 @@ import type { GrantView, RequestPreviewView, RequestView } from '../../api/schem
 import type {
   AppState,
   ExtendOutcome,
+  InsightsReport,
   InvokeArgs,
   KeychainUnlockResult,
   NavigationTarget,
@@ -17,6 +18,7 @@ import { isSessionEnded, ServiceError } from '../../api/errors.js';
 import { UserError } from './errors.js';
 import { GrantClient } from '../../api/grant-client.js';
 import { GrantCredentials } from './grant-credentials.js';
+import { readInsights } from './insights.js';
 import { KeychainUnavailableError } from './keychain.js';
 import { unlockResult } from './keychain-unlock.js';
 import { KeychainWatch } from './keychain-watch.js';
@@ -282,6 +284,12 @@ export class TimeboxCore {
   seatPoolUtilization(period: SeatPoolPeriod): Promise<SeatPoolUtilization> {
     const { from, to } = periodEnding(period, this.deps.clock.now() + this.measuredOffsetMs());
     return this.call(() => this.client.seatPoolUtilization(from, to));
+  }
+
+  /** The Insights screen's figures for the period ending now, on the service's clock (administrators). */
+  insights(period: SeatPoolPeriod): Promise<InsightsReport> {
+    const { from, to } = periodEnding(period, this.deps.clock.now() + this.measuredOffsetMs());
+    return this.call(() => readInsights(this.client, from, to));
   }
 
   private async startWithKeychain(): Promise<void> {

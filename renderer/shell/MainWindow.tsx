@@ -4,6 +4,7 @@ import { useApp, useTimebox } from '../state/hooks.js';
 import type { Section } from '../state/store.js';
 import { MyAccess } from '../views/access/MyAccess.js';
 import { ApprovalsInbox } from '../views/approvals/ApprovalsInbox.js';
+import { InsightsView } from '../views/insights/InsightsView.js';
 import { SeatPoolsView } from '../views/licences/SeatPoolsView.js';
 import { SettingsView } from '../views/settings/SettingsView.js';
 import { SignIn } from '../views/sign-in/SignIn.js';
@@ -13,11 +14,12 @@ const SECTIONS: readonly { readonly section: Section; readonly label: string; re
   { section: 'access', label: 'My access' },
   { section: 'approvals', label: 'Approvals' },
   { section: 'licences', label: 'Licences', admin: true },
+  { section: 'insights', label: 'Insights', admin: true },
   { section: 'settings', label: 'Settings' },
 ];
 
 /**
- * The main window: a sidebar (Request access, My access, Approvals, Licences for administrators,
+ * The main window: a sidebar (Request access, My access, Approvals, Licences and Insights for administrators,
  * Settings) and the chosen view.
  */
 export function MainWindow() {
@@ -83,6 +85,8 @@ export function MainWindow() {
           <ApprovalsInbox />
         ) : shown === 'licences' ? (
           <SeatPoolsView />
+        ) : shown === 'insights' ? (
+          <InsightsView />
         ) : shown === 'settings' ? (
           <SettingsView />
         ) : (

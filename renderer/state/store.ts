@@ -8,7 +8,7 @@ export type WindowKind = 'popover' | 'main';
  * What fills the window: the popover's own list (popover only) or one of the dashboard's sections
  * (`licences`, the seat-pool report, for administrators only).
  */
-export type Section = 'home' | 'access' | 'approvals' | 'licences' | 'settings';
+export type Section = 'home' | 'access' | 'approvals' | 'licences' | 'insights' | 'settings';
 
 export type DialogState =
   | { readonly kind: 'request'; readonly resourceId?: string; readonly role?: string }

@@ -134,6 +134,19 @@ export class PostgresAccess implements CredentialIssuer, AccessProvisioner {
       .filter((grantId) => isIdOf('grt', grantId));
   }
 
+  /** Sessions of each grant's login now, from the target's own statistics (pg_stat_activity). */
+  async openSessions(grantIds: readonly string[]): Promise<Map<string, number>> {
+    if (grantIds.length === 0) return new Map();
+    const { rows } = await this.pool.query<{ usename: string; sessions: number }>(
+      `SELECT usename, count(*)::int AS sessions FROM pg_stat_activity
+        WHERE usename = ANY($1::text[]) GROUP BY usename`,
+      [grantIds.map((grantId) => this.loginName(grantId))],
+    );
+    return new Map(
+      rows.map((row) => [row.usename.slice(this.target.rolePrefix.length), row.sessions] as const),
+    );
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

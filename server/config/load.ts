@@ -359,6 +359,7 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
         totpSecret: secrets.totp.get(name) ?? null,
         groups: user.groups,
         isAdmin: user.admin,
+        isAuditor: user.auditor,
       },
     ]),
   );

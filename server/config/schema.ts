@@ -237,6 +237,8 @@ const user = z.strictObject({
   totpSecret: secretReference.optional(),
   groups: z.array(slug).default([]),
   admin: z.boolean().default(false),
+  /** Read-only access to the access-review reports and the audit log, and nothing more. */
+  auditor: z.boolean().default(false),
 });
 
 const rateWindow = z.strictObject({ attempts: z.int().min(1), window: durationOfAtLeast(1, '1 second') });

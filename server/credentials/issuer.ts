@@ -46,6 +46,11 @@ export interface AccessProvisioner {
   revoke(target: Pick<AccessTarget, 'grantId' | 'resourceId' | 'role'>): Promise<AccessOutcome>;
   /** Grant ids whose access exists now: at start, whatever has no active grant behind it is revoked. */
   provisionedGrantIds(): Promise<string[]>;
+  /**
+   * How many sessions each grant's access has open now, for grants whose access is in use (absent:
+   * not in use, or not known). Optional: insights sample it to tell access used from access never used.
+   */
+  openSessions?(grantIds: readonly string[]): Promise<Map<string, number>>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -257,6 +257,26 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE requests ADD COLUMN outside_conditions text[] NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    id: 10,
+    name: 'use of grants, for insights',
+    sql: `
+      -- Whether a grant's credential was ever fetched is read from the audit log: every fetch is audited.
+      CREATE INDEX audit_log_credential_fetches ON audit_log (subject_id) WHERE action = 'credential.fetched';
+      -- Sessions of a grant's database login seen while the grant lived, sampled from the target's
+      -- pg_stat_activity in the background (server/insights/login-sampler.ts). No row: never seen in use.
+      CREATE TABLE grant_login_use (
+        grant_id text PRIMARY KEY,
+        first_seen_at timestamptz NOT NULL,
+        last_seen_at timestamptz NOT NULL,
+        peak_sessions integer NOT NULL
+      );
+      -- Insights read a period's requests by role and when they were made.
+      CREATE INDEX requests_by_role_created ON requests (resource_id, role, created_at) WHERE kind = 'access';
+      -- The access review names the audit entries of its period.
+      CREATE INDEX audit_log_by_time ON audit_log (at);
+    `,
+  },
 ];
 
 /**

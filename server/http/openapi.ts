@@ -18,6 +18,8 @@ const TAGS = [
   { name: 'credentials', description: 'Resource servers asking whether a credential is active (RFC 7662).' },
   { name: 'events', description: 'The live event stream (Server-Sent Events).' },
   { name: 'audit', description: 'The hash-chained audit log: read, verify, export.' },
+  { name: 'insights', description: 'How access is asked for and used, and what to change (administrators).' },
+  { name: 'reports', description: 'Access reviews for auditors: CSV and a printable page.' },
 ];
 
 /**

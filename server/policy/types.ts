@@ -48,6 +48,8 @@ export interface PolicyUser {
   readonly totpSecret: string | null;
   readonly groups: readonly string[];
   readonly isAdmin: boolean;
+  /** May read the access-review reports and the audit log (read-only); administrators may too. */
+  readonly isAuditor: boolean;
 }
 
 export interface Resource {

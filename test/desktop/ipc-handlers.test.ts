@@ -240,6 +240,7 @@ describe('IPC dispatch', () => {
       { period: 7 },
       { period: '7d', from: '2030-01-01T00:00:00.000Z' },
     ],
+    insights: [{}, { period: '1y' }, { period: 30 }, { period: '30d', pool: 'design-suite/seat' }],
     updateSettings: [
       { reminderLeadsSeconds: [5] },
       { reminderLeadsSeconds: [60, 60, 60, 60, 60, 60] },
@@ -471,6 +472,29 @@ describe('copyConnectionUri, openPsql and seatPoolUtilization', () => {
     const { call } = setup(core);
     expect(await call('openPsql', { grantId: GRANT_ID })).toEqual({ ok: true, value: null });
     expect(await call('seatPoolUtilization', { period: '7d' })).toEqual({ ok: true, value: report });
+  });
+
+  it('insights passes the period to the core and its answer or refusal back', async () => {
+    const report = {
+      from: '2029-12-08T09:00:00.000Z',
+      to: '2030-01-07T09:00:00.000Z',
+      roles: [],
+      recommendations: [],
+      seats: [],
+    };
+    const answered = stubCore({ insights: () => Promise.resolve(report) });
+    expect(await setup(answered.core).call('insights', { period: '30d' })).toEqual({
+      ok: true,
+      value: report,
+    });
+    expect(answered.calls).toEqual([{ method: 'insights', args: ['30d'] }]);
+    const refused = stubCore({
+      insights: () => Promise.reject(new UserError('admin_only', 'Only administrators may read insights.')),
+    });
+    expect(await setup(refused.core).call('insights', { period: '24h' })).toEqual({
+      ok: false,
+      error: { code: 'admin_only', message: 'Only administrators may read insights.' },
+    });
   });
 });
 

@@ -194,6 +194,7 @@ describe('the IPC wrapper', () => {
       openPsql: { grantId: GRANT_ID, argv: ['-c', 'DROP TABLE orders'] },
       revealCredential: {},
       seatPoolUtilization: { period: 'forever' },
+      insights: { period: 'forever' },
       updateSettings: { serviceUrl: 'ftp://timebox.example.com' },
       unlockKeychain: { collection: 'login' },
       openExternal: { url: 'http://timebox.example.com/docs' },

@@ -78,6 +78,7 @@ function makePolicy(memberships: readonly (readonly string[])[], role: Role): Po
     totpSecret: null,
     groups,
     isAdmin: false,
+    isAuditor: false,
   }));
   return {
     service: SERVICE,

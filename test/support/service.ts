@@ -6,6 +6,7 @@ import {
   type Policy,
   type ScryptCost,
   type DatabaseTimeouts,
+  type LoginSamplerTiming,
 } from '../../server/index.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { Api } from './http.js';
@@ -62,6 +63,8 @@ export interface StartOptions {
   readonly databaseTimeouts?: Partial<DatabaseTimeouts>;
   /** Proxies whose X-Forwarded-For the service believes (none by default). */
   readonly trustProxy?: readonly string[];
+  /** How often and how long the use of database logins is sampled (the service's defaults where not given). */
+  readonly loginSampling?: LoginSamplerTiming;
 }
 
 /**
@@ -92,6 +95,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     ...(options.processMetrics === undefined ? {} : { processMetrics: options.processMetrics }),
     ...(options.databaseTimeouts ? { databaseTimeouts: options.databaseTimeouts } : {}),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    ...(options.loginSampling ? { loginSampling: options.loginSampling } : {}),
   });
   const url = await service.listen(0, '127.0.0.1');
   // What start-up set going in the background (reconciling access outside the service) is done.

@@ -44,8 +44,9 @@ export const auditRoutes =
   (context: RouteContext): FastifyPluginAsyncZod =>
   async (app) => {
     app.addHook('preHandler', async (request) => {
-      if (!actorOf(request).isAdmin)
-        throw forbidden('admin_only', 'Only administrators may read the audit log.');
+      const actor = actorOf(request);
+      if (!actor.isAdmin && !actor.isAuditor)
+        throw forbidden('admin_only', 'Only administrators and auditors may read the audit log.');
       // Every entry committed before this read is on the log when it is read, whichever instance wrote it.
       await context.auditChainer.flush();
     });
