@@ -8,6 +8,9 @@ import { PASSWORD_COST, type ScryptCost } from './auth/passwords.js';
 import { AccessTasks } from './access/access-tasks.js';
 import { PostgresAccess } from './access/postgres-access.js';
 import { AuditChainer } from './audit/chainer.js';
+import { Deliveries } from './channels/deliveries.js';
+import { ChannelOutbox } from './channels/outbox.js';
+import { WebhookChannel } from './channels/webhooks.js';
 import { EndedGrants, longestCredentialLifetimeMs } from './credentials/ended-grants.js';
 import { Introspection } from './credentials/introspection.js';
 import { IssuerRegistry, type IssuerFactory } from './credentials/issuer.js';
@@ -29,6 +32,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { loginRoute, sessionRoutes } from './http/routes/auth.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { catalogRoutes } from './http/routes/catalog.js';
+import { deliveryRoutes } from './http/routes/deliveries.js';
 import { eventRoutes } from './http/routes/events.js';
 import { grantRoutes } from './http/routes/grants.js';
 import { insightRoutes } from './http/routes/insights.js';
@@ -95,6 +99,8 @@ export interface TimeboxService {
   readonly clock: Clock;
   /** The queue of operations on access outside the service. */
   readonly access: AccessTasks;
+  /** Sends what the outbox holds to the channels outside the app (webhooks). */
+  readonly deliveries: Deliveries;
   /** Chains recorded audit entries onto the log; `flush` before reading the log's tables directly. */
   readonly auditChainer: AuditChainer;
   /** Samples whether active grants' database logins are in use (insights). */
@@ -160,7 +166,21 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   }
 
   const metrics = new Metrics(db, db.health, options.processMetrics ?? true);
-  const uow = new UnitOfWork(db, clock);
+  const channelSettings = policy.channels ?? { webhooks: [], retryForSeconds: 86_400, timeoutSeconds: 10 };
+  const channels = [new WebhookChannel(channelSettings.webhooks, channelSettings.timeoutSeconds * 1000)];
+  const outbox = new ChannelOutbox(channels, channelSettings.retryForSeconds * 1000);
+  const uow = new UnitOfWork(db, clock, outbox);
+  const deliveries = new Deliveries(
+    db,
+    uow,
+    clock,
+    channels,
+    channelSettings.retryForSeconds * 1000,
+    app.log,
+  );
+  outbox.onCommitted(() => {
+    deliveries.startDue();
+  });
   const auditChainer = new AuditChainer(db, clock, app.log);
   uow.onAudited(() => {
     auditChainer.nudge();
@@ -183,7 +203,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   const hub = new EventHub(db, clock, options.heartbeatMs ?? 15_000, metrics, sessions);
   const scheduler = new Scheduler(
     clock,
-    [...dueTasks(domain), access.dueTask()],
+    [...dueTasks(domain), access.dueTask(), deliveries.dueTask()],
     () => nextDeadline(db),
     app.log,
   );
@@ -258,6 +278,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     keys,
     introspection: new Introspection(policy, db, keys, clock, metrics, endedGrants),
     auditChainer,
+    deliveries,
     version: VERSION,
   };
 
@@ -301,6 +322,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     await authenticated.register(seatPoolRoutes(context));
     await authenticated.register(insightRoutes(context));
     await authenticated.register(reportRoutes(context));
+    await authenticated.register(deliveryRoutes(context));
   });
   await app.ready();
 
@@ -321,6 +343,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     hub,
     clock,
     access,
+    deliveries,
     auditChainer,
     loginSampler,
     async listen(port, host) {
@@ -342,6 +365,8 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
         // Operations in progress finish and record their outcome; what is left stays due for next time.
         await step('access operations', () => access.stop());
         await step('login sampling', () => loginSampler.stop());
+        // Sends in progress record their outcome; whatever is left is sent by the next instance to start.
+        await step('deliveries', () => deliveries.stop());
         await step('credential issuers', () => issuers.close());
         hub.close();
         await step('HTTP server (requests in flight)', () => app.close());

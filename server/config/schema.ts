@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../api/duration.js';
 import { otherwise, roleConditions } from './conditions.js';
+import { WEBHOOK_EVENT_TYPES } from '../../api/schemas.js';
 
 const slug = z
   .string()
@@ -280,6 +281,26 @@ const resourceServer = z
     }
   });
 
+/** A webhook receiver: every event it names (all of them when `events` is left out), signed with its secret. */
+const webhook = z.strictObject({
+  id: slug,
+  url: z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }),
+  secretEnv: environmentVariable,
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional(),
+});
+
+/** Where approvals and outcomes are told outside the app, and how long a delivery is retried. */
+const channels = z.strictObject({
+  webhooks: z
+    .array(webhook)
+    .default([])
+    .refine((hooks) => new Set(hooks.map((hook) => hook.id)).size === hooks.length, {
+      error: 'expected each webhook to have an id of its own',
+    }),
+  retryFor: durationOfAtLeast(60, '1 minute').default(86_400),
+  timeout: durationOfAtLeast(1, '1 second').default(10),
+});
+
 export const policyFileSchema = z.strictObject({
   version: z.literal(1, { error: 'expected version: 1' }),
   service: service.prefault({}),
@@ -287,6 +308,7 @@ export const policyFileSchema = z.strictObject({
   users: z.record(slug, user),
   resources: z.record(slug, resource),
   resourceServers: z.record(slug, resourceServer).default({}),
+  channels: channels.prefault({}),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;

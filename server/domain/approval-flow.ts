@@ -116,6 +116,7 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
       ...(unmet.length > 0 ? { outsideConditions: record.outside_conditions } : {}),
     },
   });
+  work.announce({ type: 'request.created', data: toRequestView(domain.policy, record, null) });
   if (approvedAtOnce) return activateOrQueue(domain, work, record, 'insert');
   if (auto) return applyExtension(domain, work, record);
   work.wake(record.expires_at);

@@ -1,4 +1,5 @@
 import type { Condition } from './conditions/condition.js';
+import type { WebhookEventType } from '../../api/schemas.js';
 
 /** The policy after loading: validated, cross-checked, durations in seconds. */
 export interface Policy {
@@ -8,6 +9,25 @@ export interface Policy {
   readonly resources: ReadonlyMap<string, Resource>;
   /** Resource servers that introspect credentials, by the SHA-256 (hex) of their bearer token. */
   readonly resourceServers: ReadonlyMap<string, ResourceServer>;
+  /** Channels outside the app (webhooks); none when left out. */
+  readonly channels?: ChannelSettings;
+}
+
+export interface ChannelSettings {
+  readonly webhooks: readonly WebhookTarget[];
+  /** A delivery that has not succeeded this long after it was written becomes a dead letter. */
+  readonly retryForSeconds: number;
+  /** How long one attempt may take. */
+  readonly timeoutSeconds: number;
+}
+
+export interface WebhookTarget {
+  readonly id: string;
+  readonly url: string;
+  /** The Standard Webhooks signing secret, `whsec_` and base64. */
+  readonly secret: string;
+  /** The event types it wants; null for every type. */
+  readonly events: ReadonlySet<WebhookEventType> | null;
 }
 
 /** A resource server (an API that accepts the service's tokens) and the resources it serves. */
