@@ -8,7 +8,10 @@ import { PASSWORD_COST, type ScryptCost } from './auth/passwords.js';
 import { AccessTasks } from './access/access-tasks.js';
 import { PostgresAccess } from './access/postgres-access.js';
 import { AuditChainer } from './audit/chainer.js';
+import { ApprovalLinks } from './channels/approval-links.js';
+import type { Channel } from './channels/channel.js';
 import { Deliveries } from './channels/deliveries.js';
+import { EmailChannel } from './channels/email.js';
 import { ChannelOutbox } from './channels/outbox.js';
 import { WebhookChannel } from './channels/webhooks.js';
 import { EndedGrants, longestCredentialLifetimeMs } from './credentials/ended-grants.js';
@@ -31,6 +34,7 @@ import { installErrorHandling } from './http/error-handler.js';
 import { registerOpenApi } from './http/openapi.js';
 import { loginRoute, sessionRoutes } from './http/routes/auth.js';
 import { auditRoutes } from './http/routes/audit.js';
+import { approvalPageRoutes } from './http/routes/approval-page.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { deliveryRoutes } from './http/routes/deliveries.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -138,6 +142,8 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
         ? false
         : { stream: processLogDestination(), ...(options.logger ?? {}), redact: REDACTED_PATHS },
     bodyLimit: BODY_LIMIT_BYTES,
+    // An approval link's token (about 150 characters) is a path parameter; ids are far shorter.
+    maxParamLength: 300,
     trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     // Streams stay open until the server ends them; a close must not wait for them forever.
     forceCloseConnections: 'idle',
@@ -166,8 +172,23 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   }
 
   const metrics = new Metrics(db, db.health, options.processMetrics ?? true);
-  const channelSettings = policy.channels ?? { webhooks: [], retryForSeconds: 86_400, timeoutSeconds: 10 };
-  const channels = [new WebhookChannel(channelSettings.webhooks, channelSettings.timeoutSeconds * 1000)];
+  let publicUrl = options.publicUrl ?? policy.service.publicUrl;
+  // The tokens' `iss`: known once the service listens, when no public URL is given.
+  const issuerUrl = (): string => publicUrl ?? 'http://localhost';
+  const channelSettings = policy.channels ?? {
+    webhooks: [],
+    email: null,
+    retryForSeconds: 86_400,
+    timeoutSeconds: 10,
+  };
+  const timeoutMs = channelSettings.timeoutSeconds * 1000;
+  const channels: Channel[] = [new WebhookChannel(channelSettings.webhooks, timeoutMs)];
+  const approvalLinks = channelSettings.email ? new ApprovalLinks(channelSettings.email.linkSecret) : null;
+  const email =
+    channelSettings.email && approvalLinks
+      ? new EmailChannel(policy, channelSettings.email, approvalLinks, issuerUrl, timeoutMs)
+      : null;
+  if (email) channels.push(email);
   const outbox = new ChannelOutbox(channels, channelSettings.retryForSeconds * 1000);
   const uow = new UnitOfWork(db, clock, outbox);
   const deliveries = new Deliveries(
@@ -186,9 +207,6 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     auditChainer.nudge();
   });
   const keys = new SigningKeys(db, clock, policy.service.signingKeyRotationSeconds);
-  let publicUrl = options.publicUrl ?? policy.service.publicUrl;
-  // The tokens' `iss`: known once the service listens, when no public URL is given.
-  const issuerUrl = (): string => publicUrl ?? 'http://localhost';
   const issuers = new IssuerRegistry(
     new TokenIssuer(keys, clock, issuerUrl, (grant) => roleOf(policy, grant).credentialTtlSeconds),
     policy.resources.values(),
@@ -308,6 +326,9 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   await app.register(serviceRoutes(context));
   await app.register(loginRoute(context));
   await app.register(introspectionRoutes(context));
+  if (approvalLinks) {
+    await app.register(approvalPageRoutes(context, approvalLinks, issuerUrl().startsWith('https:')));
+  }
   await app.register(async (authenticated) => {
     // onRequest runs before the body is read: an unauthenticated caller never gets its body parsed.
     authenticated.addHook('onRequest', async (request) => {
@@ -367,6 +388,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
         await step('login sampling', () => loginSampler.stop());
         // Sends in progress record their outcome; whatever is left is sent by the next instance to start.
         await step('deliveries', () => deliveries.stop());
+        email?.close();
         await step('credential issuers', () => issuers.close());
         hub.close();
         await step('HTTP server (requests in flight)', () => app.close());

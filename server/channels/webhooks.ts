@@ -23,6 +23,8 @@ export class WebhookChannel implements Channel {
   }
 
   address(announcement: Announcement, now: number): Addressed[] {
+    // Asking approvers is for the people asked (mail, chat); receivers hear of the request's creation.
+    if (announcement.type === 'approval.needed') return [];
     const payload = {
       type: announcement.type,
       timestamp: new Date(now).toISOString(),

@@ -1,4 +1,4 @@
-import type { ChannelSettings } from '../policy/types.js';
+import type { ChannelSettings, EmailSettings } from '../policy/types.js';
 import type { PolicyFile } from './schema.js';
 import type { Path, Problem, SecretSource } from './secrets.js';
 
@@ -42,11 +42,60 @@ export function readWebhookSecrets(
   return secrets;
 }
 
+export interface EmailSecrets {
+  readonly linkSecret: string | null;
+  readonly smtpPassword: string | null;
+}
+
+const MIN_LINK_SECRET_LENGTH = 32;
+
+/** The email channel's link key (at least 32 characters) and SMTP password, from the environment. */
+export function readEmailSecrets(email: unknown, source: SecretSource, problems: Problem[]): EmailSecrets {
+  if (typeof email !== 'object' || email === null) return { linkSecret: null, smtpPassword: null };
+  const { linkSecretEnv, passwordEnv } = email as { linkSecretEnv?: unknown; passwordEnv?: unknown };
+  const read = (name: unknown, field: string): string | null => {
+    if (typeof name !== 'string') return null; // the schema says so
+    const value = source.env[name]?.trim() ?? '';
+    if (value === '') {
+      problems.push({
+        path: ['channels', 'email', field],
+        message: `environment variable ${name} is not set`,
+      });
+      return null;
+    }
+    return value;
+  };
+  const linkSecret = read(linkSecretEnv, 'linkSecretEnv');
+  if (linkSecret !== null && linkSecret.length < MIN_LINK_SECRET_LENGTH) {
+    problems.push({
+      path: ['channels', 'email', 'linkSecretEnv'],
+      message: `expected a key of at least ${MIN_LINK_SECRET_LENGTH} characters (make one with: openssl rand -base64 32)`,
+    });
+    return { linkSecret: null, smtpPassword: read(passwordEnv, 'passwordEnv') };
+  }
+  return { linkSecret, smtpPassword: read(passwordEnv, 'passwordEnv') };
+}
+
+function toEmailSettings(
+  email: NonNullable<PolicyFile['channels']['email']>,
+  secrets: EmailSecrets,
+): EmailSettings | null {
+  if (secrets.linkSecret === null) return null;
+  return {
+    smtpUrl: email.smtpUrl,
+    smtpPassword: secrets.smtpPassword,
+    from: email.from,
+    linkSecret: secrets.linkSecret,
+  };
+}
+
 export function toChannelSettings(
   channels: PolicyFile['channels'],
   webhookSecrets: ReadonlyMap<string, string>,
+  emailSecrets: EmailSecrets,
 ): ChannelSettings {
   return {
+    email: channels.email ? toEmailSettings(channels.email, emailSecrets) : null,
     webhooks: channels.webhooks.flatMap((hook) => {
       const secret = webhookSecrets.get(hook.id);
       return secret === undefined

@@ -12,7 +12,7 @@ import type {
   Role,
 } from '../policy/types.js';
 import { toConditions } from './conditions.js';
-import { readWebhookSecrets, toChannelSettings } from './channels.js';
+import { readEmailSecrets, readWebhookSecrets, toChannelSettings, type EmailSecrets } from './channels.js';
 import { policyFileSchema, secretReference, type PolicyFile } from './schema.js';
 import {
   describeIoError,
@@ -175,6 +175,8 @@ interface PolicySecrets {
   readonly resourceServerTokens: Map<string, string>;
   /** Webhooks' signing secrets, by webhook id. */
   readonly webhookSecrets: ReadonlyMap<string, string>;
+  /** The email channel's link key and SMTP password, when it has them. */
+  readonly email: EmailSecrets;
 }
 
 /** Checks what fields say about each other, and reads the secrets the policy names. */
@@ -232,6 +234,7 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
     postgresAdmin: new Map(),
     resourceServerTokens: new Map(),
     webhookSecrets: readWebhookSecrets(field(field(input, 'channels'), 'webhooks'), source, problems),
+    email: readEmailSecrets(field(field(input, 'channels'), 'email'), source, problems),
   };
   const adminsNeedTotp = field(field(input, 'service'), 'requireTotpForAdmins') === true;
   for (const [name, user] of users) {
@@ -364,6 +367,7 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
         groups: user.groups,
         isAdmin: user.admin,
         isAuditor: user.auditor,
+        ...(user.email === undefined ? {} : { email: user.email }),
       },
     ]),
   );
@@ -448,7 +452,7 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
             ];
       }),
     ),
-    channels: toChannelSettings(file.channels, secrets.webhookSecrets),
+    channels: toChannelSettings(file.channels, secrets.webhookSecrets, secrets.email),
   };
 }
 

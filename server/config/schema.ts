@@ -240,6 +240,8 @@ const user = z.strictObject({
   admin: z.boolean().default(false),
   /** Read-only access to the access-review reports and the audit log, and nothing more. */
   auditor: z.boolean().default(false),
+  /** Where the email channel writes to them: approvals to decide, and their requests' outcomes. */
+  email: z.email({ error: 'expected an email address' }).optional(),
 });
 
 const rateWindow = z.strictObject({ attempts: z.int().min(1), window: durationOfAtLeast(1, '1 second') });
@@ -289,8 +291,21 @@ const webhook = z.strictObject({
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional(),
 });
 
+/** Mail to approvers (with links to the approval page) and to requesters, through an SMTP server. */
+const email = z.strictObject({
+  smtpUrl: z
+    .url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' })
+    .refine((value) => new URL(value).password === '', {
+      error: 'expected no password in the URL: name it with passwordEnv',
+    }),
+  from: z.string().min(3).max(200),
+  passwordEnv: environmentVariable.optional(),
+  linkSecretEnv: environmentVariable,
+});
+
 /** Where approvals and outcomes are told outside the app, and how long a delivery is retried. */
 const channels = z.strictObject({
+  email: email.optional(),
   webhooks: z
     .array(webhook)
     .default([])

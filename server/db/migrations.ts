@@ -301,6 +301,12 @@ const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
       CREATE INDEX deliveries_listed ON deliveries (status, created_at DESC, id DESC);
+      -- An approval link (one per approval mail, named by its delivery's id) decides once.
+      CREATE TABLE approval_links_used (
+        link_id text PRIMARY KEY,
+        request_id text NOT NULL,
+        used_at timestamptz NOT NULL
+      );
     `,
   },
 ];

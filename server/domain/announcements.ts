@@ -2,9 +2,9 @@ import type { Parameters } from '../db/parameters.js';
 import type { GrantView, RequestView } from '../../api/schemas.js';
 
 /**
- * What the domain tells the world outside the app (webhooks, and later mail and chat) about a change. The
- * types are the contract's webhook event types; the data is the request's or grant's public view, which
- * never holds a credential.
+ * What the domain tells the world outside the app (webhooks, mail) about a change: the contract's webhook
+ * event types, and `approval.needed` for the people asked to decide. The data is the request's or grant's
+ * public view, which never holds a credential.
  */
 export type Announcement =
   | {
@@ -12,7 +12,13 @@ export type Announcement =
         'request.created' | 'request.approved' | 'request.denied' | 'request.cancelled' | 'request.lapsed';
       readonly data: RequestView;
     }
-  | { readonly type: 'grant.activated' | 'grant.extended' | 'grant.ended'; readonly data: GrantView };
+  | { readonly type: 'grant.activated' | 'grant.extended' | 'grant.ended'; readonly data: GrantView }
+  | {
+      /** People newly asked to decide a request: `approvers` may decide it now. */
+      readonly type: 'approval.needed';
+      readonly data: RequestView;
+      readonly approvers: readonly string[];
+    };
 
 export type AnnouncementType = Announcement['type'];
 

@@ -15,10 +15,20 @@ export interface Policy {
 
 export interface ChannelSettings {
   readonly webhooks: readonly WebhookTarget[];
+  readonly email: EmailSettings | null;
   /** A delivery that has not succeeded this long after it was written becomes a dead letter. */
   readonly retryForSeconds: number;
   /** How long one attempt may take. */
   readonly timeoutSeconds: number;
+}
+
+export interface EmailSettings {
+  /** smtp:// or smtps://, without a password. */
+  readonly smtpUrl: string;
+  readonly smtpPassword: string | null;
+  readonly from: string;
+  /** Signs the approval links (HMAC-SHA256); at least 32 bytes. */
+  readonly linkSecret: string;
 }
 
 export interface WebhookTarget {
@@ -70,6 +80,8 @@ export interface PolicyUser {
   readonly isAdmin: boolean;
   /** May read the access-review reports and the audit log (read-only); administrators may too. */
   readonly isAuditor: boolean;
+  /** Where the email channel writes to them; none, no mail. */
+  readonly email?: string;
 }
 
 export interface Resource {

@@ -46,6 +46,7 @@ describe('channels in the policy file', () => {
       env: { HOOK_SIEM: SECRET, HOOK_CHAT: SECRET },
     });
     expect(policy.channels).toEqual({
+      email: null,
       webhooks: [
         {
           id: 'siem',
@@ -62,7 +63,12 @@ describe('channels in the policy file', () => {
 
   it('has no webhooks, retried for a day, when the section is left out', () => {
     const policy = parsePolicy({ file: '/etc/timebox/policy.yaml', text: policyWith(''), env: {} });
-    expect(policy.channels).toEqual({ webhooks: [], retryForSeconds: 86_400, timeoutSeconds: 10 });
+    expect(policy.channels).toEqual({
+      webhooks: [],
+      email: null,
+      retryForSeconds: 86_400,
+      timeoutSeconds: 10,
+    });
   });
 
   it.each([
@@ -124,6 +130,65 @@ describe('channels in the policy file', () => {
     expect(problems).toContainEqual({
       path: 'channels.webhooks',
       message: 'expected each webhook to have an id of its own',
+    });
+  });
+});
+
+describe('the email channel in the policy file', () => {
+  const LINK_KEY = randomBytes(32).toString('base64');
+
+  it('reads the SMTP server, the sender and the link key', () => {
+    const policy = parsePolicy({
+      file: '/etc/timebox/policy.yaml',
+      text: policyWith(`channels:
+  email: { smtpUrl: "smtp://mailer@mail.example:587", from: "Timebox <timebox@example.test>", passwordEnv: SMTP_PASSWORD, linkSecretEnv: LINK_KEY }
+`),
+      env: { LINK_KEY, SMTP_PASSWORD: 'mail-password' },
+    });
+    expect(policy.channels?.email).toEqual({
+      smtpUrl: 'smtp://mailer@mail.example:587',
+      smtpPassword: 'mail-password',
+      from: 'Timebox <timebox@example.test>',
+      linkSecret: LINK_KEY,
+    });
+  });
+
+  it.each([
+    {
+      name: 'a password in the SMTP URL',
+      email:
+        '{ smtpUrl: "smtp://mailer:hunter2@mail.example", from: "x@example.test", linkSecretEnv: LINK_KEY }',
+      env: { LINK_KEY },
+      path: 'channels.email.smtpUrl',
+      expected: /expected no password in the URL: name it with passwordEnv/,
+    },
+    {
+      name: 'a link key that is too short',
+      email: '{ smtpUrl: "smtp://mail.example", from: "x@example.test", linkSecretEnv: LINK_KEY }',
+      env: { LINK_KEY: 'short' },
+      path: 'channels.email.linkSecretEnv',
+      expected: /expected a key of at least 32 characters/,
+    },
+    {
+      name: 'a link key that is not set',
+      email: '{ smtpUrl: "smtp://mail.example", from: "x@example.test", linkSecretEnv: LINK_KEY }',
+      env: {},
+      path: 'channels.email.linkSecretEnv',
+      expected: /environment variable LINK_KEY is not set/,
+    },
+  ])('refuses $name', ({ email, env, path, expected }) => {
+    const problems = problemsOf(policyWith(`channels:\n  email: ${email}\n`), env);
+    expect(problems.find((problem) => problem.path === path)?.message, JSON.stringify(problems)).toMatch(
+      expected,
+    );
+    for (const { message } of problems) expect(message).not.toContain('hunter2');
+  });
+
+  it('refuses a user email that is not an address', () => {
+    const text = policyWith('').replace('groups: [eng] }', 'groups: [eng], email: "not an address" }');
+    expect(problemsOf(text, {})).toContainEqual({
+      path: 'users.alice.email',
+      message: 'expected an email address',
     });
   });
 });

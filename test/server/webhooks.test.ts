@@ -34,6 +34,7 @@ async function withWebhooks(
         secret: hook.secret,
         events: hook.events ?? null,
       })),
+      email: null,
       retryForSeconds: 60,
       timeoutSeconds: 1,
     },
