@@ -143,7 +143,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
         : { stream: processLogDestination(), ...(options.logger ?? {}), redact: REDACTED_PATHS },
     bodyLimit: BODY_LIMIT_BYTES,
     // An approval link's token (about 150 characters) is a path parameter; ids are far shorter.
-    maxParamLength: 300,
+    routerOptions: { maxParamLength: 300 },
     trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     // Streams stay open until the server ends them; a close must not wait for them forever.
     forceCloseConnections: 'idle',

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RequestView } from '../../api/schemas.js';
+import { Housekeeping } from '../../server/ops/housekeeping.js';
 import { DATABASES } from '../support/databases.js';
 import { approvalLinkIn, Mailbox } from '../support/mailbox.js';
 import { withEmail } from '../support/email-organisation.js';
@@ -128,6 +129,13 @@ describe.each(DATABASES)('approving by email on %s', (kind) => {
     expect(again.status).toBe(410);
     expect(again.html).toContain('each link works only once');
     expect((await open(link, cookie)).status).toBe(409);
+    // Housekeeping forgets used links of decided requests: such a link still decides nothing.
+    await new Housekeeping(running.service.db, running.clock, (error) => {
+      throw error;
+    }).sweep();
+    const afterSweep = await submit(link, { decision: 'deny', comment: 'changed my mind', csrf }, cookie);
+    expect(afterSweep.status).toBe(409);
+    expect(await requestStatus(created.body.id)).toBe('approved');
 
     await settle(running.service);
     const [outcome] = mailbox.to('alice@example.test');

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeliveryView, RequestView } from '../../api/schemas.js';
 import type { Policy, WebhookTarget } from '../../server/policy/types.js';
 import { createTestDatabase, DATABASES, postgresAvailable, type TestDatabase } from '../support/databases.js';
+import { Housekeeping, RETENTION } from '../../server/ops/housekeeping.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { demoOrganisation, settle, startService, type RunningService } from '../support/service.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
@@ -135,6 +136,29 @@ describe.each(DATABASES)('webhooks on %s', (kind) => {
     });
     expect(await deliveries('?status=failed')).toEqual([]);
     expect(await deliveries('?channel=slack')).toEqual([]);
+  });
+
+  it('keeps finished deliveries for the retention period, then lets housekeeping delete them', async () => {
+    const created = await running.api.post<RequestView>('/v1/requests', alice, SANDBOX);
+    expect(created.status).toBe(201);
+    await settle(running.service);
+    expect(await deliveries('?status=delivered')).toHaveLength(4);
+    const sweep = (): Promise<void> =>
+      new Housekeeping(running.service.db, running.clock, (error) => {
+        throw error;
+      }).sweep();
+    // Sessions end long before: the rows are read directly.
+    const stored = async (): Promise<number> =>
+      (await running.service.deliveries.list({ limit: 100 })).length;
+    // The grant expires 5 minutes in: its grant.ended is delivered then, and kept 5 minutes longer.
+    await running.advance(RETENTION.finishedDeliveriesMs - 60_000);
+    await sweep();
+    expect(await stored()).toBe(5);
+    await running.advance(120_000);
+    await sweep();
+    expect((await running.service.deliveries.list({ limit: 100 })).map((row) => row.event_type)).toEqual([
+      'grant.ended',
+    ]);
   });
 
   it('retries a receiver that answers 500 with the same id, then keeps it as a dead letter to send again', async () => {
