@@ -31,7 +31,8 @@ export interface Channel {
   address(announcement: Announcement, now: number): Addressed[];
   /**
    * Sends one delivery at `now`; resolves once the target accepted it, rejects with a message that can
-   * be shown to an administrator (never a secret) when it did not. Must give up after its timeout.
+   * be shown to an administrator (never a secret) when it did not. Must give up after its timeout, or
+   * when `abandon` fires (the service is stopping: the delivery is tried again later).
    */
-  send(delivery: Delivery, now: number): Promise<void>;
+  send(delivery: Delivery, now: number, abandon: AbortSignal): Promise<void>;
 }

@@ -48,6 +48,8 @@ export const retryDelay = (attempt: number): number =>
 export class Deliveries {
   private readonly channels: ReadonlyMap<string, Channel>;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Fired at stop: a send still waiting on its receiver gives up, to be tried again later. */
+  private readonly abandon = new AbortController();
   private stopped = false;
 
   constructor(
@@ -87,9 +89,13 @@ export class Deliveries {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
-  /** Stops claiming and waits for the sends in progress, so their outcome is recorded. */
+  /**
+   * Stops claiming, abandons the sends still waiting on a receiver (a stop never waits out a slow one)
+   * and waits until every outcome is recorded: an abandoned send is a failed attempt, retried soon.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abandon.abort();
     await this.settled();
   }
 
@@ -163,7 +169,7 @@ export class Deliveries {
     try {
       const channel = this.channels.get(row.channel);
       if (!channel) throw new Error(`the ${row.channel} channel is no longer configured`);
-      await channel.send(delivery, this.clock.now());
+      await channel.send(delivery, this.clock.now(), this.abandon.signal);
     } catch (error) {
       await this.recordFailure(row, error instanceof Error ? error.message : String(error)).catch(
         (recordError: unknown) => {

@@ -81,6 +81,7 @@ export class EmailChannel implements Channel {
     }
   }
 
+  // A mail in flight at a stop is left to its timeouts: nodemailer takes no signal.
   async send(delivery: Delivery): Promise<void> {
     const to = this.policy.users.get(delivery.target)?.email;
     if (to === undefined)

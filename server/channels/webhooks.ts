@@ -35,7 +35,7 @@ export class WebhookChannel implements Channel {
       .map(({ target }) => ({ target: target.id, eventType: announcement.type, payload }));
   }
 
-  async send(delivery: Delivery, now: number): Promise<void> {
+  async send(delivery: Delivery, now: number, abandon: AbortSignal): Promise<void> {
     const hook = this.targets.get(delivery.target);
     if (!hook) throw new Error(`webhook "${delivery.target}" is no longer in the policy`);
     const body = JSON.stringify(delivery.payload);
@@ -53,7 +53,7 @@ export class WebhookChannel implements Channel {
         body,
         // A receiver that moved answers 3xx, which is a failure to report, not a place to send secrets to.
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), abandon]),
       });
     } catch (error) {
       throw new Error(describeFetchError(error, this.timeoutMs), { cause: error });
@@ -69,6 +69,9 @@ export class WebhookChannel implements Channel {
 function describeFetchError(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && error.name === 'TimeoutError') {
     return `no answer within ${timeoutMs / 1000} s`;
+  }
+  if (error instanceof DOMException && error.name === 'AbortError') {
+    return 'the service stopped before the receiver answered';
   }
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : null;
   const code = cause && 'code' in cause && typeof cause.code === 'string' ? cause.code : null;

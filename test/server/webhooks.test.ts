@@ -289,4 +289,36 @@ describe.runIf(postgresAvailable())('webhooks from two instances on PostgreSQL',
     expect([...byId.values()]).toEqual(Array.from({ length: 9 }, () => 2));
     expect(receiver.refused).toEqual([]);
   });
+
+  it('a stop abandons a send still waiting on its receiver, records it as a failed attempt, and another instance sends it', async () => {
+    const secret = newSecret();
+    receiver = await WebhookReceiver.start(secret);
+    const policy = await withWebhooks([{ id: 'siem', receiver, secret }]);
+    // A receiver given 5 minutes to answer: the stop must not wait for it.
+    const patient: Policy = {
+      ...policy,
+      channels: {
+        ...(policy.channels ?? { webhooks: [], email: null, retryForSeconds: 60 }),
+        timeoutSeconds: 300,
+      },
+    };
+    const clock = new ManualClock(Date.now());
+    const first = await startService({ kind: 'postgres', policy: patient, clock, database });
+    instances.push(first);
+    receiver.behaviour = 'hang';
+    const token = await first.api.login('alice');
+    expect((await first.api.post('/v1/requests', token, SANDBOX)).status).toBe(201);
+    while (receiver.waiting < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    await first.stop();
+
+    receiver.behaviour = 'accept';
+    const second = await startService({ kind: 'postgres', policy: patient, clock, database });
+    instances.push(second);
+    const abandoned = await second.service.deliveries.list({ status: 'pending', limit: 10 });
+    expect(abandoned.map((row) => row.last_error)).toEqual(
+      Array.from({ length: 3 }, () => 'the service stopped before the receiver answered'),
+    );
+    await second.advance(5_000);
+    expect((await second.service.deliveries.list({ status: 'delivered', limit: 10 })).length).toBe(3);
+  });
 });
