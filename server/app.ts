@@ -8,12 +8,8 @@ import { PASSWORD_COST, type ScryptCost } from './auth/passwords.js';
 import { AccessTasks } from './access/access-tasks.js';
 import { PostgresAccess } from './access/postgres-access.js';
 import { AuditChainer } from './audit/chainer.js';
-import { ApprovalLinks } from './channels/approval-links.js';
-import type { Channel } from './channels/channel.js';
 import { Deliveries } from './channels/deliveries.js';
-import { EmailChannel } from './channels/email.js';
-import { ChannelOutbox } from './channels/outbox.js';
-import { WebhookChannel } from './channels/webhooks.js';
+import { createChannels } from './channels/index.js';
 import { EndedGrants, longestCredentialLifetimeMs } from './credentials/ended-grants.js';
 import { Introspection } from './credentials/introspection.js';
 import { IssuerRegistry, type IssuerFactory } from './credentials/issuer.js';
@@ -175,30 +171,15 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   let publicUrl = options.publicUrl ?? policy.service.publicUrl;
   // The tokens' `iss`: known once the service listens, when no public URL is given.
   const issuerUrl = (): string => publicUrl ?? 'http://localhost';
-  const channelSettings = policy.channels ?? {
-    webhooks: [],
-    email: null,
-    retryForSeconds: 86_400,
-    timeoutSeconds: 10,
-  };
-  const timeoutMs = channelSettings.timeoutSeconds * 1000;
-  const channels: Channel[] = [new WebhookChannel(channelSettings.webhooks, timeoutMs)];
-  const approvalLinks = channelSettings.email ? new ApprovalLinks(channelSettings.email.linkSecret) : null;
-  const email =
-    channelSettings.email && approvalLinks
-      ? new EmailChannel(policy, channelSettings.email, approvalLinks, issuerUrl, timeoutMs)
-      : null;
-  if (email) channels.push(email);
-  const outbox = new ChannelOutbox(channels, channelSettings.retryForSeconds * 1000);
-  const uow = new UnitOfWork(db, clock, outbox);
-  const deliveries = new Deliveries(
-    db,
-    uow,
-    clock,
+  const {
     channels,
-    channelSettings.retryForSeconds * 1000,
-    app.log,
-  );
+    outbox,
+    approvalLinks,
+    retryForMs,
+    close: closeChannels,
+  } = createChannels(policy, issuerUrl);
+  const uow = new UnitOfWork(db, clock, outbox);
+  const deliveries = new Deliveries(db, uow, clock, channels, retryForMs, app.log);
   outbox.onCommitted(() => {
     deliveries.startDue();
   });
@@ -388,7 +369,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
         await step('login sampling', () => loginSampler.stop());
         // Sends in progress record their outcome; whatever is left is sent by the next instance to start.
         await step('deliveries', () => deliveries.stop());
-        email?.close();
+        closeChannels();
         await step('credential issuers', () => issuers.close());
         hub.close();
         await step('HTTP server (requests in flight)', () => app.close());
