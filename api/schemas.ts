@@ -388,6 +388,45 @@ export const seatPoolReports = z.object({
   items: z.array(seatPoolReport),
 });
 
+/** What the service tells webhook receivers about, as Standard Webhooks event types. */
+export const WEBHOOK_EVENT_TYPES = [
+  'request.created',
+  'request.approved',
+  'request.denied',
+  'request.cancelled',
+  'request.lapsed',
+  'grant.activated',
+  'grant.extended',
+  'grant.ended',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+
+export const deliveryView = z
+  .object({
+    id: z.string().describe("the delivery's stable id (a webhook's webhook-id), the same on every attempt"),
+    channel: z.string().describe('webhook'),
+    target: z.string().describe('which one of the channel: a webhook by its id in the policy'),
+    eventType: z.string(),
+    status: z.enum(DELIVERY_STATUSES),
+    attempts: z.int(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: isoTime.nullable().describe('when a pending delivery is tried next'),
+    createdAt: isoTime,
+    deliveredAt: isoTime.nullable(),
+  })
+  .meta({ id: 'Delivery' });
+
+export const deliveryListQuery = z.object({
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  channel: z.string().max(40).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const deliveryList = z.object({ items: z.array(deliveryView) });
+
+export type DeliveryView = z.output<typeof deliveryView>;
 export type SeatPoolReportView = z.output<typeof seatPoolReport>;
 export type SeatPoolReportsView = z.output<typeof seatPoolReports>;
 export type UserView = z.output<typeof userView>;

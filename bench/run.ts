@@ -13,6 +13,7 @@ import { hostileScenario } from './scenarios/hostile.js';
 import { postgresAccessScenario } from './scenarios/postgres-access.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { insightsScenario } from './scenarios/insights.js';
+import { webhooksScenario } from './scenarios/webhooks.js';
 
 /**
  * `npm run bench` (or `-- --quick`, the same) or `npm run bench -- --full`: runs each scenario over loopback on this machine,
@@ -23,6 +24,7 @@ const SCENARIOS = [
   ['lifecycle throughput', lifecycleScenario],
   ['expiry precision', expiryScenario],
   ['approval to notification', notificationScenario],
+  ['webhooks', webhooksScenario],
   ['crash and restart', crashScenario],
   ['desktop at scale', desktopScaleScenario],
   ['hostile input', hostileScenario],

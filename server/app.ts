@@ -8,6 +8,8 @@ import { PASSWORD_COST, type ScryptCost } from './auth/passwords.js';
 import { AccessTasks } from './access/access-tasks.js';
 import { PostgresAccess } from './access/postgres-access.js';
 import { AuditChainer } from './audit/chainer.js';
+import { Deliveries } from './channels/deliveries.js';
+import { createChannels } from './channels/index.js';
 import { EndedGrants, longestCredentialLifetimeMs } from './credentials/ended-grants.js';
 import { Introspection } from './credentials/introspection.js';
 import { IssuerRegistry, type IssuerFactory } from './credentials/issuer.js';
@@ -28,7 +30,9 @@ import { installErrorHandling } from './http/error-handler.js';
 import { registerOpenApi } from './http/openapi.js';
 import { loginRoute, sessionRoutes } from './http/routes/auth.js';
 import { auditRoutes } from './http/routes/audit.js';
+import { approvalPageRoutes } from './http/routes/approval-page.js';
 import { catalogRoutes } from './http/routes/catalog.js';
+import { deliveryRoutes } from './http/routes/deliveries.js';
 import { eventRoutes } from './http/routes/events.js';
 import { grantRoutes } from './http/routes/grants.js';
 import { insightRoutes } from './http/routes/insights.js';
@@ -95,6 +99,8 @@ export interface TimeboxService {
   readonly clock: Clock;
   /** The queue of operations on access outside the service. */
   readonly access: AccessTasks;
+  /** Sends what the outbox holds to the channels outside the app (webhooks). */
+  readonly deliveries: Deliveries;
   /** Chains recorded audit entries onto the log; `flush` before reading the log's tables directly. */
   readonly auditChainer: AuditChainer;
   /** Samples whether active grants' database logins are in use (insights). */
@@ -132,6 +138,8 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
         ? false
         : { stream: processLogDestination(), ...(options.logger ?? {}), redact: REDACTED_PATHS },
     bodyLimit: BODY_LIMIT_BYTES,
+    // An approval link's token (about 150 characters) is a path parameter; ids are far shorter.
+    routerOptions: { maxParamLength: 300 },
     trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     // Streams stay open until the server ends them; a close must not wait for them forever.
     forceCloseConnections: 'idle',
@@ -160,15 +168,26 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   }
 
   const metrics = new Metrics(db, db.health, options.processMetrics ?? true);
-  const uow = new UnitOfWork(db, clock);
+  let publicUrl = options.publicUrl ?? policy.service.publicUrl;
+  // The tokens' `iss`: known once the service listens, when no public URL is given.
+  const issuerUrl = (): string => publicUrl ?? 'http://localhost';
+  const {
+    channels,
+    outbox,
+    approvalLinks,
+    retryForMs,
+    close: closeChannels,
+  } = createChannels(policy, issuerUrl);
+  const uow = new UnitOfWork(db, clock, outbox);
+  const deliveries = new Deliveries(db, uow, clock, channels, retryForMs, app.log);
+  outbox.onCommitted(() => {
+    deliveries.startDue();
+  });
   const auditChainer = new AuditChainer(db, clock, app.log);
   uow.onAudited(() => {
     auditChainer.nudge();
   });
   const keys = new SigningKeys(db, clock, policy.service.signingKeyRotationSeconds);
-  let publicUrl = options.publicUrl ?? policy.service.publicUrl;
-  // The tokens' `iss`: known once the service listens, when no public URL is given.
-  const issuerUrl = (): string => publicUrl ?? 'http://localhost';
   const issuers = new IssuerRegistry(
     new TokenIssuer(keys, clock, issuerUrl, (grant) => roleOf(policy, grant).credentialTtlSeconds),
     policy.resources.values(),
@@ -183,7 +202,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   const hub = new EventHub(db, clock, options.heartbeatMs ?? 15_000, metrics, sessions);
   const scheduler = new Scheduler(
     clock,
-    [...dueTasks(domain), access.dueTask()],
+    [...dueTasks(domain), access.dueTask(), deliveries.dueTask()],
     () => nextDeadline(db),
     app.log,
   );
@@ -258,6 +277,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     keys,
     introspection: new Introspection(policy, db, keys, clock, metrics, endedGrants),
     auditChainer,
+    deliveries,
     version: VERSION,
   };
 
@@ -287,6 +307,9 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   await app.register(serviceRoutes(context));
   await app.register(loginRoute(context));
   await app.register(introspectionRoutes(context));
+  if (approvalLinks) {
+    await app.register(approvalPageRoutes(context, approvalLinks, issuerUrl().startsWith('https:')));
+  }
   await app.register(async (authenticated) => {
     // onRequest runs before the body is read: an unauthenticated caller never gets its body parsed.
     authenticated.addHook('onRequest', async (request) => {
@@ -301,6 +324,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     await authenticated.register(seatPoolRoutes(context));
     await authenticated.register(insightRoutes(context));
     await authenticated.register(reportRoutes(context));
+    await authenticated.register(deliveryRoutes(context));
   });
   await app.ready();
 
@@ -321,6 +345,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     hub,
     clock,
     access,
+    deliveries,
     auditChainer,
     loginSampler,
     async listen(port, host) {
@@ -342,6 +367,9 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
         // Operations in progress finish and record their outcome; what is left stays due for next time.
         await step('access operations', () => access.stop());
         await step('login sampling', () => loginSampler.stop());
+        // Sends in progress record their outcome; whatever is left is sent by the next instance to start.
+        await step('deliveries', () => deliveries.stop());
+        closeChannels();
         await step('credential issuers', () => issuers.close());
         hub.close();
         await step('HTTP server (requests in flight)', () => app.close());

@@ -12,6 +12,7 @@ import type {
   Role,
 } from '../policy/types.js';
 import { toConditions } from './conditions.js';
+import { readEmailSecrets, readWebhookSecrets, toChannelSettings, type EmailSecrets } from './channels.js';
 import { policyFileSchema, secretReference, type PolicyFile } from './schema.js';
 import {
   describeIoError,
@@ -172,6 +173,10 @@ interface PolicySecrets {
   readonly postgresAdmin: Map<string, URL>;
   /** Resource servers' bearer tokens, by resource server id. */
   readonly resourceServerTokens: Map<string, string>;
+  /** Webhooks' signing secrets, by webhook id. */
+  readonly webhookSecrets: ReadonlyMap<string, string>;
+  /** The email channel's link key and SMTP password, when it has them. */
+  readonly email: EmailSecrets;
 }
 
 /** Checks what fields say about each other, and reads the secrets the policy names. */
@@ -228,6 +233,8 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
     totp: new Map(),
     postgresAdmin: new Map(),
     resourceServerTokens: new Map(),
+    webhookSecrets: readWebhookSecrets(field(field(input, 'channels'), 'webhooks'), source, problems),
+    email: readEmailSecrets(field(field(input, 'channels'), 'email'), source, problems),
   };
   const adminsNeedTotp = field(field(input, 'service'), 'requireTotpForAdmins') === true;
   for (const [name, user] of users) {
@@ -360,6 +367,7 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
         groups: user.groups,
         isAdmin: user.admin,
         isAuditor: user.auditor,
+        ...(user.email === undefined ? {} : { email: user.email }),
       },
     ]),
   );
@@ -444,6 +452,7 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
             ];
       }),
     ),
+    channels: toChannelSettings(file.channels, secrets.webhookSecrets, secrets.email),
   };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../api/duration.js';
 import { otherwise, roleConditions } from './conditions.js';
+import { WEBHOOK_EVENT_TYPES } from '../../api/schemas.js';
 
 const slug = z
   .string()
@@ -239,6 +240,8 @@ const user = z.strictObject({
   admin: z.boolean().default(false),
   /** Read-only access to the access-review reports and the audit log, and nothing more. */
   auditor: z.boolean().default(false),
+  /** Where the email channel writes to them: approvals to decide, and their requests' outcomes. */
+  email: z.email({ error: 'expected an email address' }).optional(),
 });
 
 const rateWindow = z.strictObject({ attempts: z.int().min(1), window: durationOfAtLeast(1, '1 second') });
@@ -280,6 +283,39 @@ const resourceServer = z
     }
   });
 
+/** A webhook receiver: every event it names (all of them when `events` is left out), signed with its secret. */
+const webhook = z.strictObject({
+  id: slug,
+  url: z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }),
+  secretEnv: environmentVariable,
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional(),
+});
+
+/** Mail to approvers (with links to the approval page) and to requesters, through an SMTP server. */
+const email = z.strictObject({
+  smtpUrl: z
+    .url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' })
+    .refine((value) => new URL(value).password === '', {
+      error: 'expected no password in the URL: name it with passwordEnv',
+    }),
+  from: z.string().min(3).max(200),
+  passwordEnv: environmentVariable.optional(),
+  linkSecretEnv: environmentVariable,
+});
+
+/** Where approvals and outcomes are told outside the app, and how long a delivery is retried. */
+const channels = z.strictObject({
+  email: email.optional(),
+  webhooks: z
+    .array(webhook)
+    .default([])
+    .refine((hooks) => new Set(hooks.map((hook) => hook.id)).size === hooks.length, {
+      error: 'expected each webhook to have an id of its own',
+    }),
+  retryFor: durationOfAtLeast(60, '1 minute').default(86_400),
+  timeout: durationOfAtLeast(1, '1 second').default(10),
+});
+
 export const policyFileSchema = z.strictObject({
   version: z.literal(1, { error: 'expected version: 1' }),
   service: service.prefault({}),
@@ -287,6 +323,7 @@ export const policyFileSchema = z.strictObject({
   users: z.record(slug, user),
   resources: z.record(slug, resource),
   resourceServers: z.record(slug, resourceServer).default({}),
+  channels: channels.prefault({}),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;

@@ -277,6 +277,38 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_by_time ON audit_log (at);
     `,
   },
+  {
+    id: 7,
+    name: 'the outbox of deliveries to channels outside the app',
+    sql: `
+      -- One row per message to one target (a webhook, later a mailbox or a chat user), written in the
+      -- transaction of the change it announces. Its id is the delivery's stable id (webhook-id): the same on
+      -- every attempt, so receivers can drop repeats. A pending row is due at next_attempt_at; a claim moves
+      -- that to the end of its lease, so another instance takes it over only if the claimer died.
+      CREATE TABLE deliveries (
+        id text PRIMARY KEY,
+        channel text NOT NULL,
+        target text NOT NULL,
+        event_type text NOT NULL,
+        payload jsonb NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        next_attempt_at timestamptz,
+        give_up_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL,
+        delivered_at timestamptz
+      );
+      CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX deliveries_listed ON deliveries (status, created_at DESC, id DESC);
+      -- An approval link (one per approval mail, named by its delivery's id) decides once.
+      CREATE TABLE approval_links_used (
+        link_id text PRIMARY KEY,
+        request_id text NOT NULL,
+        used_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -33,11 +33,12 @@ export async function viewRequest(domain: Domain, sql: Sql, request: RequestReco
 
 /** Tells the requester and everyone asked to decide that a request changed. */
 export async function announceRequest(domain: Domain, work: Work, request: RequestRecord): Promise<void> {
-  work.emit(
-    [request.requester_id, ...request.asked],
-    'request.updated',
-    await viewRequest(domain, work.sql, request),
-  );
+  const view = await viewRequest(domain, work.sql, request);
+  work.emit([request.requester_id, ...request.asked], 'request.updated', view);
+  // A request that reached its end is announced outside the app too; pending and queued ones are not ends.
+  if (request.status !== 'pending' && request.status !== 'queued') {
+    work.announce({ type: `request.${request.status}`, data: view });
+  }
 }
 
 /**
@@ -132,7 +133,9 @@ export async function activateOrQueue(
   });
   work.wake(grant.expires_at);
   work.wake(grant.next_reminder_at);
-  work.emit([grant.user_id], 'grant.activated', toGrantView(domain.policy, grant));
+  const activatedView = toGrantView(domain.policy, grant);
+  work.emit([grant.user_id], 'grant.activated', activatedView);
+  work.announce({ type: 'grant.activated', data: activatedView });
   await announceRequest(domain, work, approved);
   return approved;
 }
@@ -194,7 +197,9 @@ export async function applyExtension(
   });
   await domain.access.want(work, extended, 'present');
   work.wake(extended.next_reminder_at);
-  work.emit([grant.user_id], 'grant.extended', toGrantView(domain.policy, extended));
+  const extendedView = toGrantView(domain.policy, extended);
+  work.emit([grant.user_id], 'grant.extended', extendedView);
+  work.announce({ type: 'grant.extended', data: extendedView });
   await announceRequest(domain, work, approved);
   return approved;
 }
@@ -256,7 +261,9 @@ export async function endGrants(
       },
     });
     await domain.access.want(work, grant, 'absent');
-    work.emit([grant.user_id], 'grant.ended', toGrantView(domain.policy, grant));
+    const endedView = toGrantView(domain.policy, grant);
+    work.emit([grant.user_id], 'grant.ended', endedView);
+    work.announce({ type: 'grant.ended', data: endedView });
     const lagSeconds = (work.now - grant.expires_at.getTime()) / 1000;
     work.onCommitted(() => {
       domain.metrics.grantsEnded.inc({ reason });

@@ -116,11 +116,14 @@ export async function openRequest(domain: Domain, work: Work, input: OpenRequest
       ...(unmet.length > 0 ? { outsideConditions: record.outside_conditions } : {}),
     },
   });
+  work.announce({ type: 'request.created', data: toRequestView(domain.policy, record, null) });
   if (approvedAtOnce) return activateOrQueue(domain, work, record, 'insert');
   if (auto) return applyExtension(domain, work, record);
   work.wake(record.expires_at);
   work.wake(record.escalates_at);
-  work.emit(deciders, 'approval.needed', toRequestView(domain.policy, record, null));
+  const recordView = toRequestView(domain.policy, record, null);
+  work.emit(deciders, 'approval.needed', recordView);
+  if (deciders.length > 0) work.announce({ type: 'approval.needed', data: recordView, approvers: deciders });
   await announceRequest(domain, work, record);
   return record;
 }
@@ -275,7 +278,10 @@ async function redirect(
     });
   }
   work.wake(updated.escalates_at);
-  work.emit(newlyAsked, 'approval.needed', toRequestView(domain.policy, updated, null));
+  const updatedView = toRequestView(domain.policy, updated, null);
+  work.emit(newlyAsked, 'approval.needed', updatedView);
+  if (newlyAsked.length > 0)
+    work.announce({ type: 'approval.needed', data: updatedView, approvers: newlyAsked });
   await announceRequest(domain, work, updated);
   return updated;
 }
@@ -392,6 +398,9 @@ export async function escalate(domain: Domain, work: Work, record: RequestRecord
     subjectId: record.id,
     data: { stage: progress.stageIndex, asked: newlyAsked },
   });
-  work.emit(newlyAsked, 'approval.needed', toRequestView(domain.policy, escalated, null));
+  const escalatedView = toRequestView(domain.policy, escalated, null);
+  work.emit(newlyAsked, 'approval.needed', escalatedView);
+  if (newlyAsked.length > 0)
+    work.announce({ type: 'approval.needed', data: escalatedView, approvers: newlyAsked });
   await announceRequest(domain, work, escalated);
 }

@@ -108,7 +108,8 @@ export async function nextDeadline(db: Database): Promise<number | null> {
        (SELECT min(next_reminder_at) FROM grants WHERE status = 'active' AND next_reminder_at IS NOT NULL),
        (SELECT min(expires_at) FROM requests WHERE status IN ('pending', 'queued')),
        (SELECT min(escalates_at) FROM requests WHERE status = 'pending' AND escalates_at IS NOT NULL),
-       (SELECT min(due_at) FROM access_tasks WHERE due_at IS NOT NULL)
+       (SELECT min(due_at) FROM access_tasks WHERE due_at IS NOT NULL),
+       (SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending')
      ) AS next`,
   );
   return row?.next ? row.next.getTime() : null;

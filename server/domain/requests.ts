@@ -11,6 +11,7 @@ import { checkRequestInput, mayRequest } from '../policy/engine.js';
 import type { PolicyUser } from '../policy/types.js';
 import { viewRequest } from './activation.js';
 import { cancel, decide, openRequest, reconsider } from './approval-flow.js';
+import type { Work } from './work.js';
 import type { Domain } from './context.js';
 import { once, type StoredResponse } from './idempotency.js';
 import { previewRequest } from './preview.js';
@@ -133,10 +134,21 @@ export class Requests {
     };
   }
 
-  decide(actor: PolicyUser, id: string, decision: 'approve' | 'deny', comment: string): Promise<RequestView> {
+  /**
+   * One decision. `claim`, when given, runs in the decision's transaction first (an approval link marks
+   * itself used there), so the two commit together or not at all.
+   */
+  decide(
+    actor: PolicyUser,
+    id: string,
+    decision: 'approve' | 'deny',
+    comment: string,
+    claim?: (work: Work) => Promise<void>,
+  ): Promise<RequestView> {
     return this.domain.uow.run(async (work) => {
       const record = await findRequest(work.sql, id, 'lock');
       if (!record || !this.visible(actor, record)) throw notFound('request', id);
+      await claim?.(work);
       return this.view(work.sql, await decide(this.domain, work, actor, record, decision, comment));
     });
   }

@@ -3,6 +3,7 @@ import type { Database, Sql, Transaction } from '../db/database.js';
 import { Parameters } from '../db/parameters.js';
 import { encodeNotice, NOTIFY_CHANNEL, type EventType } from '../events/types.js';
 import type { Clock } from '../../api/clock.js';
+import type { Announcement, AnnouncementOutbox } from './announcements.js';
 
 interface PendingEvent {
   readonly userIds: readonly string[];
@@ -35,6 +36,7 @@ export class Work {
   readonly sql: Sql;
   private readonly events: PendingEvent[] = [];
   private readonly audits: AuditDraft[] = [];
+  private readonly announcements: Announcement[] = [];
   private earliestDeadline: number | null = null;
   private readonly endedSessions = new Set<string>();
   private readonly endedGrants = new Set<string>();
@@ -45,6 +47,7 @@ export class Work {
     private readonly tx: Transaction,
     /** The one instant this transaction happens at. */
     readonly now: number,
+    private readonly outbox: AnnouncementOutbox | null = null,
   ) {
     // A held write goes out before any other statement, so every statement sees it.
     this.sql = {
@@ -85,6 +88,11 @@ export class Work {
     this.audits.push(draft);
   }
 
+  /** Tells the channels outside the app (webhooks) about this change, once it commits. */
+  announce(announcement: Announcement): void {
+    this.announcements.push(announcement);
+  }
+
   /** A new deadline (an expiry, a reminder, a lapse) the schedulers of every instance must not sleep past. */
   wake(at: Date | null): void {
     if (at === null) return;
@@ -120,6 +128,21 @@ export class Work {
   async flush(): Promise<void> {
     const { held } = this;
     this.held = null;
+    const parameters = held?.parameters ?? new Parameters();
+    const onlyIf = held === null ? undefined : UNLESS_REFUSED;
+    const parts: string[] = [];
+    if (this.announcements.length > 0 && this.outbox !== null) {
+      const { outbox } = this;
+      const deliveries = outbox.writeSql(parameters, this.now, this.announcements, onlyIf);
+      if (deliveries.length > 0) {
+        parts.push(...deliveries);
+        // Should this instance die before it delivers them, another instance's scheduler takes them over.
+        this.wake(new Date(outbox.takeoverAt(this.now)));
+        this.onCommitted(() => {
+          outbox.committed(this.now);
+        });
+      }
+    }
     const recipients = [...new Set(this.events.flatMap((event) => event.userIds))].sort();
     const notice =
       recipients.length > 0 ||
@@ -134,9 +157,6 @@ export class Work {
           })
         : null;
     if (held === null && this.events.length === 0 && this.audits.length === 0 && notice === null) return;
-    const parameters = held?.parameters ?? new Parameters();
-    const onlyIf = held === null ? undefined : UNLESS_REFUSED;
-    const parts: string[] = [];
     if (this.events.length > 0) parts.push(...appendEventsSql(parameters, this.now, this.events, onlyIf));
     if (this.audits.length > 0)
       parts.push(`audited AS (${recordAuditSql(parameters, this.now, this.audits, onlyIf)})`);
@@ -183,6 +203,7 @@ export class UnitOfWork {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly outbox: AnnouncementOutbox | null = null,
   ) {}
 
   /**
@@ -222,7 +243,7 @@ export class UnitOfWork {
   async run<T>(body: (work: Work) => Promise<T>): Promise<T> {
     let finished: Work | undefined;
     const result = await this.db.transaction(async (tx) => {
-      const work = new Work(tx, this.clock.now());
+      const work = new Work(tx, this.clock.now(), this.outbox);
       const value = await body(work);
       await work.flush();
       finished = work;

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditChainer } from '../audit/chainer.js';
+import type { Deliveries } from '../channels/deliveries.js';
 import type { Session, Sessions } from '../auth/sessions.js';
 import type { SignIn } from '../auth/sign-in.js';
 import type { Introspection } from '../credentials/introspection.js';
@@ -35,6 +36,7 @@ export interface RouteContext {
   readonly keys: SigningKeys;
   readonly introspection: Introspection;
   readonly auditChainer: AuditChainer;
+  readonly deliveries: Deliveries;
   readonly version: string;
 }
 

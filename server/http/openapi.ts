@@ -20,6 +20,7 @@ const TAGS = [
   { name: 'audit', description: 'The hash-chained audit log: read, verify, export.' },
   { name: 'insights', description: 'How access is asked for and used, and what to change (administrators).' },
   { name: 'reports', description: 'Access reviews for auditors: CSV and a printable page.' },
+  { name: 'channels', description: 'Deliveries to channels outside the app (webhooks), for administrators.' },
 ];
 
 /**

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const ID_BODY_LENGTH = 20; // 100 random bits
 
-export type IdPrefix = 'req' | 'grt' | 'ses';
+export type IdPrefix = 'req' | 'grt' | 'ses' | 'dlv';
 
 export function newId(prefix: IdPrefix): string {
   const bytes = randomBytes(ID_BODY_LENGTH);
@@ -17,6 +17,7 @@ const ID_PATTERNS: Readonly<Record<IdPrefix, RegExp>> = {
   req: /^req_[0-9a-hjkmnp-tv-z]{20}$/,
   grt: /^grt_[0-9a-hjkmnp-tv-z]{20}$/,
   ses: /^ses_[0-9a-hjkmnp-tv-z]{20}$/,
+  dlv: /^dlv_[0-9a-hjkmnp-tv-z]{20}$/,
 };
 
 /** Whether `value` has the exact shape of an id we issue with `prefix`; anything else names nothing. */

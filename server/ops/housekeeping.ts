@@ -11,6 +11,8 @@ export const RETENTION = {
   idempotencyKeysMs: 24 * HOUR_MS,
   /** Sessions are kept a day past their end so a late request still gets token_expired, not invalid_token. */
   endedSessionsMs: 24 * HOUR_MS,
+  /** Deliveries to channels outside the app, once delivered or given up on: the admin list's history. */
+  finishedDeliveriesMs: 30 * 24 * HOUR_MS,
 } as const;
 
 /** Deletes expired transient rows now and then every hour, on the injected clock. */
@@ -42,6 +44,15 @@ export class Housekeeping {
       await this.db.query('DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1', [
         new Date(now - RETENTION.endedSessionsMs),
       ]);
+      await this.db.query(
+        `DELETE FROM deliveries WHERE (status = 'delivered' AND delivered_at < $1) OR (status = 'failed' AND give_up_at < $1)`,
+        [new Date(now - RETENTION.finishedDeliveriesMs)],
+      );
+      // A used approval link only has to be remembered while its request can still be decided.
+      await this.db.query(
+        `DELETE FROM approval_links_used used USING requests
+          WHERE requests.id = used.request_id AND requests.status <> 'pending'`,
+      );
     } catch (error) {
       this.onError(error);
     }

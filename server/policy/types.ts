@@ -1,4 +1,5 @@
 import type { Condition } from './conditions/condition.js';
+import type { WebhookEventType } from '../../api/schemas.js';
 
 /** The policy after loading: validated, cross-checked, durations in seconds. */
 export interface Policy {
@@ -8,6 +9,35 @@ export interface Policy {
   readonly resources: ReadonlyMap<string, Resource>;
   /** Resource servers that introspect credentials, by the SHA-256 (hex) of their bearer token. */
   readonly resourceServers: ReadonlyMap<string, ResourceServer>;
+  /** Channels outside the app (webhooks); none when left out. */
+  readonly channels?: ChannelSettings;
+}
+
+export interface ChannelSettings {
+  readonly webhooks: readonly WebhookTarget[];
+  readonly email: EmailSettings | null;
+  /** A delivery that has not succeeded this long after it was written becomes a dead letter. */
+  readonly retryForSeconds: number;
+  /** How long one attempt may take. */
+  readonly timeoutSeconds: number;
+}
+
+export interface EmailSettings {
+  /** smtp:// or smtps://, without a password. */
+  readonly smtpUrl: string;
+  readonly smtpPassword: string | null;
+  readonly from: string;
+  /** Signs the approval links (HMAC-SHA256); at least 32 bytes. */
+  readonly linkSecret: string;
+}
+
+export interface WebhookTarget {
+  readonly id: string;
+  readonly url: string;
+  /** The Standard Webhooks signing secret, `whsec_` and base64. */
+  readonly secret: string;
+  /** The event types it wants; null for every type. */
+  readonly events: ReadonlySet<WebhookEventType> | null;
 }
 
 /** A resource server (an API that accepts the service's tokens) and the resources it serves. */
@@ -50,6 +80,8 @@ export interface PolicyUser {
   readonly isAdmin: boolean;
   /** May read the access-review reports and the audit log (read-only); administrators may too. */
   readonly isAuditor: boolean;
+  /** Where the email channel writes to them; none, no mail. */
+  readonly email?: string;
 }
 
 export interface Resource {

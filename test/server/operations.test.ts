@@ -86,6 +86,8 @@ describe.each(DATABASES)('operations endpoints on %s', (kind) => {
         'POST /v1/grants/{id}/revoke',
         'POST /v1/credentials/introspect',
         'GET /v1/events',
+        'GET /v1/admin/deliveries',
+        'POST /v1/admin/deliveries/{id}/retry',
         'GET /v1/audit',
         'GET /v1/audit/verify',
         'GET /v1/audit/export',

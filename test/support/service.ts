@@ -75,6 +75,7 @@ export async function settle(service: TimeboxService): Promise<void> {
   for (let round = 0; round < 3; round++) {
     await service.scheduler.settled();
     await service.access.settled();
+    await service.deliveries.settled();
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
