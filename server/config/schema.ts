@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../api/duration.js';
 import { otherwise, roleConditions } from './conditions.js';
+import { identitySchema } from './identity-schema.js';
 
 const slug = z
   .string()
@@ -287,6 +288,7 @@ export const policyFileSchema = z.strictObject({
   users: z.record(slug, user),
   resources: z.record(slug, resource),
   resourceServers: z.record(slug, resourceServer).default({}),
+  identity: identitySchema.prefault({}),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;

@@ -8,6 +8,29 @@ export interface Policy {
   readonly resources: ReadonlyMap<string, Resource>;
   /** Resource servers that introspect credentials, by the SHA-256 (hex) of their bearer token. */
   readonly resourceServers: ReadonlyMap<string, ResourceServer>;
+  readonly identity: IdentitySettings;
+}
+
+/** How people sign in: passwords from this file, company identity providers, or both. */
+export interface IdentitySettings {
+  readonly password: boolean;
+  readonly oidc: readonly OidcProvider[];
+}
+
+/** A company identity provider (Okta, Entra ID, Google, Keycloak) the service is an OIDC client of. */
+export interface OidcProvider {
+  readonly id: string;
+  readonly name: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scopes: readonly string[];
+  readonly usernameClaim: string;
+  readonly groupsClaim: string;
+  /** IdP group → policy group; an IdP group named like a policy group maps to it as is. */
+  readonly groupMap: ReadonlyMap<string, string>;
+  /** `amr` values that mean the person used more than a password. */
+  readonly mfaAmr: readonly string[];
 }
 
 /** A resource server (an API that accepts the service's tokens) and the resources it serves. */
@@ -43,7 +66,8 @@ export interface RateWindow {
 export interface PolicyUser {
   readonly id: string;
   readonly displayName: string;
-  readonly passwordHash: string;
+  /** null for a person who signs in only through an identity provider. */
+  readonly passwordHash: string | null;
   /** Base32 TOTP secret, when the account has a second factor. */
   readonly totpSecret: string | null;
   readonly groups: readonly string[];
