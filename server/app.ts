@@ -30,6 +30,9 @@ import { loginRoute, sessionRoutes } from './http/routes/auth.js';
 import { signInMethodRoutes } from './http/routes/oidc.js';
 import { Directory } from './identity/directory.js';
 import { OidcSignIn } from './identity/oidc-sign-in.js';
+import { Offboarding } from './identity/offboarding.js';
+import { ScimUsers } from './identity/scim/users.js';
+import { scimRoutes } from './http/routes/scim.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -295,6 +298,12 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   await app.register(serviceRoutes(context));
   await app.register(loginRoute(context));
   await app.register(signInMethodRoutes(policy, context.oidcSignIn));
+  await app.register(
+    scimRoutes(
+      policy.identity.scimTokenHash,
+      new ScimUsers(db, uow, directory, new Offboarding(domain, sessions, directory), issuerUrl),
+    ),
+  );
   await app.register(introspectionRoutes(context));
   await app.register(async (authenticated) => {
     // onRequest runs before the body is read: an unauthenticated caller never gets its body parsed.

@@ -4,6 +4,8 @@ import type { PolicyUser } from '../policy/types.js';
 export interface ProvisionedPerson {
   readonly displayName: string;
   readonly groups: readonly string[];
+  /** false once offboarded: they sign in no more and approve nothing. */
+  readonly active: boolean;
 }
 
 /**

@@ -131,10 +131,14 @@ export class Sessions implements LiveSessions {
     // The person's row, when a provider brought them in, comes along: another instance may have taken
     // them in, or new groups, since this one last heard.
     const [session] = await this.db.query<
-      SessionRecord & { directory_name: string | null; directory_groups: unknown }
+      SessionRecord & {
+        directory_name: string | null;
+        directory_groups: unknown;
+        directory_active: boolean | null;
+      }
     >(
       `SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.last_used_at, s.auth_method, s.auth_time, s.mfa,
-              d.display_name AS directory_name, d.groups AS directory_groups
+              d.display_name AS directory_name, d.groups AS directory_groups, d.active AS directory_active
          FROM sessions s LEFT JOIN directory_users d ON d.id = s.user_id
         WHERE s.token_hash = $1`,
       [tokenHash],
@@ -156,7 +160,11 @@ export class Sessions implements LiveSessions {
       session.user_id,
       session.directory_name === null
         ? null
-        : { displayName: session.directory_name, groups: stringsOf(session.directory_groups) },
+        : {
+            displayName: session.directory_name,
+            groups: stringsOf(session.directory_groups),
+            active: session.directory_active === true,
+          },
     );
     if (!user) throw unauthorized('invalid_token', 'This account no longer exists.');
     if (now - session.last_used_at.getTime() >= SESSION_USE_GRANULARITY_MS) {
@@ -237,6 +245,12 @@ export class Sessions implements LiveSessions {
       );
       return ended.length;
     });
+  }
+
+  /** Ends every live session of `userId` in `work` (offboarding): their tokens and streams stop. */
+  async endAllOf(work: Work, userId: string, reason: SessionEndReason): Promise<number> {
+    const ended = await this.endWhere(work, 'user_id = $1', [userId], { actorId: null, reason });
+    return ended.length;
   }
 
   async keepAlive(sessionIds: readonly string[]): Promise<ReadonlySet<string>> {

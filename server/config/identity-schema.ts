@@ -54,10 +54,15 @@ export const identitySchema = z
     /** Password sign-in for the users in this file; false leaves only the identity providers. */
     password: z.boolean().default(true),
     oidc: z.array(oidcProvider).max(20).default([]),
-    // SCIM provisioning is not built yet: only a first sign-in creates a person.
-    provisioning: z
-      .literal('jit', { error: 'expected jit (SCIM provisioning is not available yet)' })
-      .default('jit'),
+    /** jit: a first sign-in creates the person; scim: only people SCIM created may sign in. */
+    provisioning: z.enum(['jit', 'scim'], { error: 'expected jit or scim' }).default('jit'),
+    /** Where the SCIM client's bearer token is; without it /scim/v2 answers nobody. */
+    scim: z
+      .strictObject({ tokenEnv: environmentVariable.optional(), tokenFile: z.string().min(1).optional() })
+      .refine((value) => (value.tokenEnv === undefined) !== (value.tokenFile === undefined), {
+        error: 'expected tokenEnv or tokenFile (one of them): where the SCIM bearer token is',
+      })
+      .optional(),
   })
   .superRefine((value, ctx) => {
     const seen = new Set<string>();
@@ -70,6 +75,13 @@ export const identitySchema = z
         });
       seen.add(provider.id);
     });
+    if (value.provisioning === 'scim' && value.scim === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scim'],
+        message: 'missing; provisioning: scim needs scim.tokenEnv or scim.tokenFile',
+      });
+    }
     if (!value.password && value.oidc.length === 0) {
       ctx.addIssue({
         code: 'custom',

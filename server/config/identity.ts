@@ -2,7 +2,15 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { IdentitySettings, OidcProvider } from '../policy/types.js';
 import type { IdentityFile } from './identity-schema.js';
-import { describeIoError, type Problem, type SecretSource } from './secrets.js';
+import { createHash } from 'node:crypto';
+import { describeIoError, readResourceServerToken, type Problem, type SecretSource } from './secrets.js';
+
+/** The secrets of the identity section, read from where the policy names them. */
+export interface IdentitySecrets {
+  /** Client secrets, by provider id. */
+  readonly clientSecrets: Map<string, string>;
+  readonly scimToken: string | null;
+}
 
 // The reference pass reads the raw document, whatever the schema thought of it.
 const objectOf = (value: unknown): Record<string, unknown> =>
@@ -19,10 +27,22 @@ export function checkIdentity(
   groups: ReadonlySet<string>,
   source: SecretSource,
   problems: Problem[],
-): Map<string, string> {
+): IdentitySecrets {
+  const scim = objectOf(objectOf(input).scim);
+  const { tokenEnv, tokenFile } = scim;
+  // At least 32 characters without spaces, as a resource server's token.
+  const scimToken =
+    (typeof tokenEnv === 'string') !== (typeof tokenFile === 'string')
+      ? readResourceServerToken(
+          typeof tokenEnv === 'string' ? { tokenEnv } : { tokenFile: String(tokenFile) },
+          source,
+          ['identity', 'scim'],
+          problems,
+        )
+      : null;
   const secrets = new Map<string, string>();
   const providers = objectOf(input).oidc;
-  if (!Array.isArray(providers)) return secrets;
+  if (!Array.isArray(providers)) return { clientSecrets: secrets, scimToken };
   providers.forEach((raw: unknown, index) => {
     const provider = objectOf(raw);
     const path = ['identity', 'oidc', index];
@@ -36,7 +56,7 @@ export function checkIdentity(
     const secret = readClientSecret(provider, source, path, problems);
     if (secret !== null && typeof provider.id === 'string') secrets.set(provider.id, secret);
   });
-  return secrets;
+  return { clientSecrets: secrets, scimToken };
 }
 
 function readClientSecret(
@@ -69,15 +89,18 @@ function readClientSecret(
   return null; // neither or both: the schema says so
 }
 
-export function buildIdentity(file: IdentityFile, secrets: ReadonlyMap<string, string>): IdentitySettings {
+export function buildIdentity(file: IdentityFile, secrets: IdentitySecrets): IdentitySettings {
   return {
     password: file.password,
+    provisioning: file.provisioning,
+    scimTokenHash:
+      secrets.scimToken === null ? null : createHash('sha256').update(secrets.scimToken).digest('hex'),
     oidc: file.oidc.map((provider): OidcProvider => ({
       id: provider.id,
       name: provider.name,
       issuer: provider.issuer,
       clientId: provider.clientId,
-      clientSecret: secrets.get(provider.id) ?? '',
+      clientSecret: secrets.clientSecrets.get(provider.id) ?? '',
       scopes: provider.scopes,
       usernameClaim: provider.usernameClaim,
       groupsClaim: provider.groupsClaim,

@@ -12,7 +12,7 @@ import type {
   Role,
 } from '../policy/types.js';
 import { toConditions } from './conditions.js';
-import { buildIdentity, checkIdentity } from './identity.js';
+import { buildIdentity, checkIdentity, type IdentitySecrets } from './identity.js';
 import { policyFileSchema, secretReference, type PolicyFile } from './schema.js';
 import {
   describeIoError,
@@ -173,8 +173,8 @@ interface PolicySecrets {
   readonly postgresAdmin: Map<string, URL>;
   /** Resource servers' bearer tokens, by resource server id. */
   readonly resourceServerTokens: Map<string, string>;
-  /** Identity providers' client secrets, by provider id. */
-  readonly oidcClientSecrets: Map<string, string>;
+  /** Identity providers' client secrets and the SCIM token. */
+  readonly identity: IdentitySecrets;
 }
 
 /** Checks what fields say about each other, and reads the secrets the policy names. */
@@ -231,7 +231,7 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
     totp: new Map(),
     postgresAdmin: new Map(),
     resourceServerTokens: new Map(),
-    oidcClientSecrets: checkIdentity(field(input, 'identity'), groups, source, problems),
+    identity: checkIdentity(field(input, 'identity'), groups, source, problems),
   };
   const adminsNeedTotp = field(field(input, 'service'), 'requireTotpForAdmins') === true;
   for (const [name, user] of users) {
@@ -435,7 +435,7 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
     groups: new Map(Object.entries(file.groups)),
     users,
     resources,
-    identity: buildIdentity(file.identity, secrets.oidcClientSecrets),
+    identity: buildIdentity(file.identity, secrets.identity),
     resourceServers: new Map(
       Object.entries(file.resourceServers).flatMap(([id, server]): [string, ResourceServer][] => {
         const token = secrets.resourceServerTokens.get(id);

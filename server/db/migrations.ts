@@ -282,13 +282,18 @@ const MIGRATIONS: readonly Migration[] = [
     name: 'company sign-in (OIDC)',
     sql: `
       -- People the identity providers brought in (not in the policy file): who they are and their groups
-      -- as of their last sign-in. (provider, subject) is the IdP's stable id of the person.
+      -- as of their last sign-in or SCIM update. (provider, subject) is the IdP's stable id of the person,
+      -- set at their first sign-in; scim_id is their id in SCIM (RFC 7643) when SCIM created them.
+      -- An inactive person (offboarded through SCIM) cannot sign in and is nobody's approver.
       CREATE TABLE directory_users (
         id text PRIMARY KEY,
         display_name text NOT NULL,
         groups jsonb NOT NULL,
-        provider text NOT NULL,
-        subject text NOT NULL,
+        provider text,
+        subject text,
+        scim_id text UNIQUE,
+        external_id text,
+        active boolean NOT NULL DEFAULT true,
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL
       );

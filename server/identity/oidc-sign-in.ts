@@ -163,11 +163,11 @@ export class OidcSignIn {
       const person = mapClaims(provider, new Set(this.policy.groups.keys()), identity.claims);
       const code = randomBytes(32).toString('base64url');
       await this.uow.run(async (work) => {
-        const user = await this.directory.signedIn(work, {
-          provider: providerId,
-          subject: identity.subject,
-          ...person,
-        });
+        const user = await this.directory.signedIn(
+          work,
+          { provider: providerId, subject: identity.subject, ...person },
+          this.policy.identity.provisioning,
+        );
         await work.sql.query(
           `INSERT INTO oidc_codes (code_hash, code_challenge, user_id, provider, auth_time, mfa, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7)`,

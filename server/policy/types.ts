@@ -15,6 +15,10 @@ export interface Policy {
 export interface IdentitySettings {
   readonly password: boolean;
   readonly oidc: readonly OidcProvider[];
+  /** jit: a first sign-in creates the person; scim: only people SCIM created may sign in. */
+  readonly provisioning: 'jit' | 'scim';
+  /** The SHA-256 (hex) of the SCIM client's bearer token; null when SCIM is off. */
+  readonly scimTokenHash: string | null;
 }
 
 /** A company identity provider (Okta, Entra ID, Google, Keycloak) the service is an OIDC client of. */

@@ -45,7 +45,12 @@ const ACME = `identity:
 
 describe('the identity section of the policy', () => {
   it('is optional: passwords only, no providers', () => {
-    expect(parse('').identity).toEqual({ password: true, oidc: [] });
+    expect(parse('').identity).toEqual({
+      password: true,
+      oidc: [],
+      provisioning: 'jit',
+      scimTokenHash: null,
+    });
   });
 
   it('reads a provider with its defaults and its secret from the environment', () => {
@@ -118,11 +123,18 @@ describe('the identity section of the policy', () => {
       /nobody could sign in/,
     ],
     [
-      'SCIM provisioning (not available yet)',
+      'SCIM provisioning without its token',
       `${ACME}\n  provisioning: scim`,
       SECRET_ENV,
-      'identity.provisioning',
-      /jit/,
+      'identity.scim',
+      /scim.tokenEnv or scim.tokenFile/,
+    ],
+    [
+      'a SCIM token too short to be safe',
+      `${ACME}\n  scim: { tokenEnv: TIMEBOX_SCIM_TOKEN }`,
+      { ...SECRET_ENV, TIMEBOX_SCIM_TOKEN: 'short' },
+      'identity.scim.tokenEnv',
+      /at least 32 characters/,
     ],
   ])('refuses %s', (_name, identity, env, path, message) => {
     const found = problems(identity, env).find((problem) => problem.path === path);

@@ -10,6 +10,8 @@ async function withProvider(issuer: string): Promise<Policy> {
     ...(await demoOrganisation()),
     identity: {
       password: true,
+      provisioning: 'jit',
+      scimTokenHash: null,
       oidc: [
         {
           id: 'acme',

@@ -68,7 +68,10 @@ function acme(issuer: string): OidcProvider {
 }
 
 async function withIdp(issuer: string, password = true): Promise<Policy> {
-  return { ...(await demoOrganisation()), identity: { password, oidc: [acme(issuer)] } };
+  return {
+    ...(await demoOrganisation()),
+    identity: { password, oidc: [acme(issuer)], provisioning: 'jit', scimTokenHash: null },
+  };
 }
 
 describe.each(DATABASES)('single sign-on through a company identity provider on %s', (kind) => {

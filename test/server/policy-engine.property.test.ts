@@ -85,7 +85,7 @@ function makePolicy(memberships: readonly (readonly string[])[], role: Role): Po
     groups: new Map(GROUPS.map((group) => [group, { description: '' }])),
     users: new Map(users.map((user) => [user.id, user])),
     resourceServers: new Map(),
-    identity: { password: true, oidc: [] },
+    identity: { password: true, oidc: [], provisioning: 'jit', scimTokenHash: null },
     resources: new Map([
       [
         'res',
