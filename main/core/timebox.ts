@@ -1,4 +1,4 @@
-import type { GrantView, RequestPreviewView, RequestView } from '../../api/schemas.js';
+import type { AuthMethodsView, GrantView, RequestPreviewView, RequestView } from '../../api/schemas.js';
 import type {
   AppState,
   ExtendOutcome,
@@ -199,6 +199,19 @@ export class TimeboxCore {
     const serviceUrl = this.store.state.service.url;
     if (!serviceUrl) throw new UserError('no_service', 'Enter the URL of your Timebox service first.');
     return this.session.signIn(args, serviceUrl);
+  }
+
+  async signInWithProvider(args: InvokeArgs<'signInWithProvider'>): Promise<SignInOutcome> {
+    const serviceUrl = this.store.state.service.url;
+    if (!serviceUrl) throw new UserError('no_service', 'Enter the URL of your Timebox service first.');
+    return this.session.signInWithProvider(args.provider, serviceUrl);
+  }
+
+  /** How the service in use signs people in; passwords alone while none is configured. */
+  authMethods(): Promise<AuthMethodsView> {
+    return this.store.state.service.url
+      ? this.call(() => this.client.authMethods())
+      : Promise.resolve({ password: true, oidc: [] });
   }
 
   /** Ends the session on the service (when it answers) and wipes every credential, whatever it answers. */
