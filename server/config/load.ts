@@ -398,6 +398,8 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
               seats: role.seats ?? null,
               pendingTimeoutSeconds: role.pendingTimeout,
               allowSelfApproval: role.allowSelfApproval,
+              mfaRequired: role.mfa === 'required',
+              freshAuthSeconds: role.freshAuth ?? null,
               credentialTtlSeconds: role.credentialTtl ?? DEFAULT_CREDENTIAL_TTL_SECONDS,
               conditions: toConditions(role.conditions),
               otherwise: role.otherwise,

@@ -143,6 +143,10 @@ export interface Role {
   readonly conditions: readonly Condition[];
   /** Outside the conditions: people decide (an automatic role asks the administrators), or refused. */
   readonly otherwise: 'approval' | 'refuse';
+  /** Only a session signed in with more than one factor may request it (or extend its grants). */
+  readonly mfaRequired: boolean;
+  /** A request needs a sign-in at most this many seconds old; null when any session will do. */
+  readonly freshAuthSeconds: number | null;
 }
 
 export interface Approvers {

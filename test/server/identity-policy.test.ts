@@ -145,4 +145,26 @@ describe('the identity section of the policy', () => {
     const second = ACME.replace('identity:\n  oidc:\n', '');
     expect(problems(`${ACME}\n${second}`).map((problem) => problem.path)).toContain('identity.oidc.1.id');
   });
+
+  it('reads a role’s step-up: mfa required and a fresh sign-in', () => {
+    const text = withIdentity('').replace(
+      'resources: {}',
+      `resources:
+  db:
+    name: Orders
+    kind: database
+    roles:
+      write:
+        requesters: [engineers]
+        duration: { min: 1m, default: 10m, max: 1h }
+        approval: auto
+        mfa: required
+        freshAuth: 15m`,
+    );
+    const role = parsePolicy({ file: 'step-up', text, env: {} }).resources.get('db')?.roles.get('write');
+    expect(role).toMatchObject({ mfaRequired: true, freshAuthSeconds: 900 });
+    expect(() =>
+      parsePolicy({ file: 'step-up', text: text.replace('mfa: required', 'mfa: yes'), env: {} }),
+    ).toThrow(/mfa: expected required/);
+  });
 });

@@ -63,6 +63,8 @@ function makeRole(overrides: Partial<Role> = {}): Role {
     pendingTimeoutSeconds: 3600,
     allowSelfApproval: false,
     credentialTtlSeconds: 300,
+    mfaRequired: false,
+    freshAuthSeconds: null,
     postgres: null,
     conditions: [],
     otherwise: 'approval',
