@@ -86,12 +86,36 @@ export class Session {
   }
 
   /** Single sign-on in the system browser, through the provider `provider` of the service. */
-  async signInWithProvider(provider: string, serviceUrl: string): Promise<SignInOutcome> {
+  async signInWithProvider(
+    provider: string,
+    serviceUrl: string,
+    maxAgeSeconds?: number,
+  ): Promise<SignInOutcome> {
     const { openBrowser } = this.core.deps;
     if (!openBrowser) throw new UserError('no_browser', 'Timebox cannot open a browser here to sign you in.');
     return this.begin(serviceUrl, () =>
-      nativeSignIn({ serviceUrl, provider, openBrowser, fetch: this.core.deps.fetch }),
+      nativeSignIn({
+        serviceUrl,
+        provider,
+        openBrowser,
+        fetch: this.core.deps.fetch,
+        ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+      }),
     );
+  }
+
+  /**
+   * A role asked for a fresher or stronger sign-in (401 step_up_required): signs in again at the provider
+   * with `max_age`, so it asks for the person's factors again. False when the error is no such request or
+   * names no provider (a password session steps up on the sign-in screen instead).
+   */
+  async stepUp(error: unknown, serviceUrl: string): Promise<boolean> {
+    if (!(error instanceof ServiceError) || error.code !== 'step_up_required') return false;
+    const provider = error.details?.provider;
+    if (typeof provider !== 'string') return false;
+    const maxAge = error.details?.maxAgeSeconds;
+    await this.signInWithProvider(provider, serviceUrl, typeof maxAge === 'number' ? maxAge : 0);
+    return true;
   }
 
   /** Starts the session `signIn` answers with, and follows the service with it. */

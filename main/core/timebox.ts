@@ -221,7 +221,19 @@ export class TimeboxCore {
 
   // ── Commands ─────────────────────────────────────────────────────────────────────────────────
 
+  /** Asks for access; a role that needs a fresher or stronger sign-in gets one, and the request is retried. */
   async requestAccess(args: InvokeArgs<'requestAccess'>): Promise<RequestView> {
+    try {
+      return await this.requestAccessOnce(args);
+    } catch (error) {
+      const serviceUrl = this.store.state.service.url;
+      if (serviceUrl === null || !(await this.session.stepUp(error, serviceUrl))) throw error;
+      // The same Idempotency-Key: the refused attempt created nothing.
+      return this.requestAccessOnce(args);
+    }
+  }
+
+  private async requestAccessOnce(args: InvokeArgs<'requestAccess'>): Promise<RequestView> {
     const { idempotencyKey, ticket, ...input } = args;
     const request = await this.call(() =>
       this.client.createRequest(

@@ -1,16 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../api/errors.js';
 import { nativeSignIn } from '../../api/native-sign-in.js';
 import type { Policy } from '../../server/index.js';
 import { Browser, type Landing } from '../support/browser.js';
+import { memoryKeychain, startDesktop } from '../support/desktop.js';
 import { startIdp, type RunningIdp } from '../support/oidc-idp.js';
 import { demoOrganisation, startService, type RunningService } from '../support/service.js';
 
 const CLIENT_SECRET = 'native-sign-in-client-secret';
 
+/** The demo organisation, whose sandbox/operator asks for MFA, with Acme's provider. */
 async function withIdp(issuer: string): Promise<Policy> {
+  const demo = await demoOrganisation();
+  const sandbox = demo.resources.get('sandbox');
+  const operator = sandbox?.roles.get('operator');
+  if (!sandbox || !operator) throw new Error('the demo has no sandbox/operator');
+  const resources = new Map([
+    ...demo.resources,
+    ['sandbox', { ...sandbox, roles: new Map([['operator', { ...operator, mfaRequired: true }]]) }],
+  ]);
   return {
-    ...(await demoOrganisation()),
+    ...demo,
+    resources,
     identity: {
       password: true,
       provisioning: 'jit',
@@ -26,7 +38,7 @@ async function withIdp(issuer: string): Promise<Policy> {
           usernameClaim: 'preferred_username',
           groupsClaim: 'groups',
           groupMap: new Map([['eng-all', 'engineers']]),
-          mfaAmr: ['mfa'],
+          mfaAmr: ['otp'],
         },
       ],
     },
@@ -47,6 +59,7 @@ describe('native sign-in through the system browser (RFC 8252)', () => {
     idp = await startIdp({
       erin: {
         password: 'erin-pw',
+        otp: '246810',
         claims: { preferred_username: 'erin', name: 'Erin Sato', groups: ['eng-all'] },
       },
     });
@@ -140,5 +153,41 @@ describe('native sign-in through the system browser (RFC 8252)', () => {
       },
     });
     await expect(cancelled).rejects.toMatchObject({ code: 'sign_in_cancelled' });
+  });
+
+  it('signs in again with max_age when a role needs MFA, and retries the request', async () => {
+    // The max_age of each opening of the browser; the second sign-in uses the one-time code.
+    const openings: string[] = [];
+    const desktop = await startDesktop({
+      serviceUrl: running.url,
+      clock: running.clock,
+      keychain: memoryKeychain(),
+      openBrowser: async (url) => {
+        const otp = openings.length === 0 ? '' : '246810';
+        openings.push(new URL(url).searchParams.get('max_age') ?? 'none');
+        const browser = new Browser();
+        void browser
+          .open(url, () => false)
+          .then((login) =>
+            browser.submit(login, { username: 'erin', password: 'erin-pw', otp }, () => false),
+          );
+      },
+    });
+    try {
+      expect(await desktop.core.signInWithProvider({ provider: 'acme' })).toMatchObject({
+        status: 'signed-in',
+      });
+      const request = await desktop.core.requestAccess({
+        resourceId: 'sandbox',
+        role: 'operator',
+        durationSeconds: 600,
+        reason: 'deploy',
+        idempotencyKey: randomUUID(),
+      });
+      expect(request.status).toBe('approved');
+      expect(openings).toEqual(['none', '0']);
+    } finally {
+      await desktop.stop();
+    }
   });
 });
