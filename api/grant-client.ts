@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  authMethodsView,
   credentialView,
   grantView,
   listOf,
@@ -8,6 +9,7 @@ import {
   resourceView,
   seatPoolReports,
   userView,
+  type AuthMethodsView,
   type GrantView,
   type RequestPreviewView,
   type RequestView,
@@ -82,6 +84,17 @@ export class GrantClient {
   constructor(private readonly options: GrantClientOptions) {
     this.retry = options.retry ?? { attempts: 3, baseDelayMs: 300, maxDelayMs: 3000 };
     this.random = options.random ?? Math.random;
+  }
+
+  /** How people sign in here (no token needed). */
+  authMethods(): Promise<AuthMethodsView> {
+    return this.send({
+      method: 'GET',
+      path: '/v1/auth/methods',
+      retry: true,
+      authenticated: false,
+      parse: (_status, json) => authMethodsView.parse(json),
+    });
   }
 
   login(

@@ -55,6 +55,45 @@ export const loginResponse = z
   .object({ token: z.string(), expiresAt: isoTime, user: userView })
   .meta({ id: 'Session' });
 
+/** `GET /v1/me`: the user and how this session was signed in. */
+export const meView = userView
+  .extend({
+    authMethod: z.string().describe('password, or oidc:<provider> for single sign-on'),
+    authTime: isoTime.describe('when the person last proved who they are'),
+    mfa: z.boolean().describe('whether that proof had more than one factor'),
+  })
+  .meta({ id: 'Me' });
+
+export const authMethodsView = z
+  .object({
+    password: z.boolean().describe('whether POST /v1/auth/login accepts passwords'),
+    oidc: z
+      .array(z.object({ id: z.string(), name: z.string() }))
+      .describe('identity providers, one button each'),
+  })
+  .meta({ id: 'AuthMethods' });
+
+export const oidcStartQuery = z.object({
+  redirect_uri: shortText(2000)
+    .optional()
+    .describe('http://127.0.0.1:<port>/<path> or http://[::1]:<port>/<path>'),
+  code_challenge: shortText(128).optional().describe('the S256 challenge of the client’s PKCE verifier'),
+  code_challenge_method: shortText(16).optional().describe('S256; plain is refused'),
+  state: shortText(512).min(1).describe('the client’s state, returned to it unchanged'),
+  max_age: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400 * 365)
+    .optional()
+    .describe('seconds: the provider asks the person again when they signed in longer ago (step-up)'),
+});
+
+export const oidcTokenBody = z.strictObject({
+  code: shortText(200).min(1),
+  codeVerifier: shortText(128).min(43, { error: 'expected the PKCE verifier: 43 to 128 characters' }),
+});
+
 const approvalStageView = z.object({
   name: z.string(),
   count: z.int().describe('distinct approvals this stage needs'),
@@ -430,6 +469,8 @@ export type DeliveryView = z.output<typeof deliveryView>;
 export type SeatPoolReportView = z.output<typeof seatPoolReport>;
 export type SeatPoolReportsView = z.output<typeof seatPoolReports>;
 export type UserView = z.output<typeof userView>;
+export type MeView = z.output<typeof meView>;
+export type AuthMethodsView = z.output<typeof authMethodsView>;
 export type RequestView = z.output<typeof requestView>;
 export type RequestPreviewView = z.output<typeof requestPreviewView>;
 export type GrantView = z.output<typeof grantView>;

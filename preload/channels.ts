@@ -5,6 +5,8 @@
 export const INVOKE_METHODS = [
   'rendererReady',
   'signIn',
+  'authMethods',
+  'signInWithProvider',
   'signOut',
   'refresh',
   'requestAccess',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type {
+  AuthMethodsView,
   GrantView,
   RequestPreviewView,
   RequestView,
@@ -148,6 +149,13 @@ export const invokeArgs = {
       .regex(/^\d{6}$/)
       .optional(),
   }),
+  /** How people sign in to the service in use: passwords, and the identity providers (one button each). */
+  authMethods: none,
+  /**
+   * Signs in through an identity provider in the system browser (RFC 8252): main listens on a loopback
+   * port and opens the browser; the answer comes when the person has signed in there, or failed.
+   */
+  signInWithProvider: z.strictObject({ provider: slug }),
   /** Signs out: ends the session on the service and wipes every stored credential. */
   signOut: none,
   /** Reloads everything from the service. */
@@ -242,6 +250,8 @@ export interface KeychainUnlockResult {
 export interface InvokeResults {
   rendererReady: null;
   signIn: SignInOutcome;
+  authMethods: AuthMethodsView;
+  signInWithProvider: SignInOutcome;
   signOut: null;
   refresh: null;
   requestAccess: RequestView;

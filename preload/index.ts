@@ -42,6 +42,8 @@ const subscription =
 const api: TimeboxApi = {
   rendererReady: call('rendererReady'),
   signIn: call('signIn'),
+  authMethods: call('authMethods'),
+  signInWithProvider: call('signInWithProvider'),
   signOut: call('signOut'),
   refresh: call('refresh'),
   requestAccess: call('requestAccess'),

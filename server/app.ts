@@ -29,6 +29,12 @@ import type { RouteContext } from './http/context.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { registerOpenApi } from './http/openapi.js';
 import { loginRoute, sessionRoutes } from './http/routes/auth.js';
+import { signInMethodRoutes } from './http/routes/oidc.js';
+import { Directory } from './identity/directory.js';
+import { OidcSignIn } from './identity/oidc-sign-in.js';
+import { Offboarding } from './identity/offboarding.js';
+import { ScimUsers } from './identity/scim/users.js';
+import { scimRoutes } from './http/routes/scim.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { approvalPageRoutes } from './http/routes/approval-page.js';
 import { catalogRoutes } from './http/routes/catalog.js';
@@ -130,7 +136,6 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 
 export async function createService(options: ServiceOptions): Promise<TimeboxService> {
   const clock = options.clock ?? systemClock;
-  const { policy } = options;
   const app = Fastify({
     // Standard output unless the caller names a stream: never pino's default, which can hang the exit.
     logger:
@@ -160,12 +165,17 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     ...(options.databasePoolSize === undefined ? {} : { poolSize: options.databasePoolSize }),
     ...(options.databaseTimeouts === undefined ? {} : { timeouts: options.databaseTimeouts }),
   });
+  let directory: Directory;
   try {
     await migrate(db, clock.now());
+    directory = await Directory.open(options.policy.users, db);
   } catch (error) {
     await db.close();
     throw error;
   }
+  // Everyone who may sign in, the file's people and those the identity providers brought in, is who the
+  // domain knows: one kind of person to the policy however they sign in.
+  const policy: Policy = { ...options.policy, users: directory };
 
   const metrics = new Metrics(db, db.health, options.processMetrics ?? true);
   let publicUrl = options.publicUrl ?? policy.service.publicUrl;
@@ -198,7 +208,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   );
   const access = new AccessTasks(uow, issuers, metrics, clock, app.log);
   const domain: Domain = { policy, db, uow, metrics, access, clock };
-  const sessions = new Sessions(policy, db, uow, clock);
+  const sessions = new Sessions(policy, db, uow, clock, directory);
   const hub = new EventHub(db, clock, options.heartbeatMs ?? 15_000, metrics, sessions);
   const scheduler = new Scheduler(
     clock,
@@ -271,6 +281,7 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
     metrics,
     sessions,
     signIn: new SignIn(policy, db, uow, clock, metrics, sessions, options.passwordCost ?? PASSWORD_COST),
+    oidcSignIn: new OidcSignIn(policy, db, uow, clock, sessions, directory, issuerUrl),
     requests,
     grants: new Grants(domain, issuers, clock),
     hub,
@@ -306,6 +317,13 @@ export async function createService(options: ServiceOptions): Promise<TimeboxSer
   await registerOpenApi(app);
   await app.register(serviceRoutes(context));
   await app.register(loginRoute(context));
+  await app.register(signInMethodRoutes(policy, context.oidcSignIn));
+  await app.register(
+    scimRoutes(
+      policy.identity.scimTokenHash,
+      new ScimUsers(db, uow, directory, new Offboarding(domain, sessions, directory), issuerUrl),
+    ),
+  );
   await app.register(introspectionRoutes(context));
   if (approvalLinks) {
     await app.register(approvalPageRoutes(context, approvalLinks, issuerUrl().startsWith('https:')));

@@ -30,6 +30,8 @@ export interface CoreDeps {
    * used (macOS, Windows).
    */
   readonly unlocker?: KeychainUnlocker;
+  /** Opens the system browser (shell.openExternal) for single sign-on; without one, SSO is refused. */
+  readonly openBrowser?: (url: string) => Promise<void>;
   /** The embedded demo service, used while no service URL is configured. */
   readonly embeddedServiceUrl?: string | null;
   readonly random?: () => number;

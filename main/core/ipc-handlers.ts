@@ -62,6 +62,8 @@ export function createHandlers<Caller>(deps: HandlerDeps<Caller>): Handlers<Call
       return null;
     },
     signIn: (args) => core.signIn(args),
+    authMethods: () => core.authMethods(),
+    signInWithProvider: (args) => core.signInWithProvider(args),
     signOut: async () => {
       await core.signOut();
       return null;

@@ -3,6 +3,8 @@ import type { InvokeArgs, SignInOutcome, UserView } from '../../preload/contract
 import { userView } from '../../api/schemas.js';
 import { messageOf, parseJson, type CoreContext } from './core-context.js';
 import { ServiceError } from '../../api/errors.js';
+import { nativeSignIn } from '../../api/native-sign-in.js';
+import { UserError } from './errors.js';
 import { SESSION_ACCOUNT } from './keychain.js';
 
 /** The session as the keychain keeps it between runs (never anywhere else). */
@@ -80,9 +82,50 @@ export class Session {
   }
 
   async signIn(args: InvokeArgs<'signIn'>, serviceUrl: string): Promise<SignInOutcome> {
+    return this.begin(serviceUrl, () => this.core.client.login(args.username, args.password, args.otp));
+  }
+
+  /** Single sign-on in the system browser, through the provider `provider` of the service. */
+  async signInWithProvider(
+    provider: string,
+    serviceUrl: string,
+    maxAgeSeconds?: number,
+  ): Promise<SignInOutcome> {
+    const { openBrowser } = this.core.deps;
+    if (!openBrowser) throw new UserError('no_browser', 'Timebox cannot open a browser here to sign you in.');
+    return this.begin(serviceUrl, () =>
+      nativeSignIn({
+        serviceUrl,
+        provider,
+        openBrowser,
+        fetch: this.core.deps.fetch,
+        ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+      }),
+    );
+  }
+
+  /**
+   * A role asked for a fresher or stronger sign-in (401 step_up_required): signs in again at the provider
+   * with `max_age`, so it asks for the person's factors again. False when the error is no such request or
+   * names no provider (a password session steps up on the sign-in screen instead).
+   */
+  async stepUp(error: unknown, serviceUrl: string): Promise<boolean> {
+    if (!(error instanceof ServiceError) || error.code !== 'step_up_required') return false;
+    const provider = error.details?.provider;
+    if (typeof provider !== 'string') return false;
+    const maxAge = error.details?.maxAgeSeconds;
+    await this.signInWithProvider(provider, serviceUrl, typeof maxAge === 'number' ? maxAge : 0);
+    return true;
+  }
+
+  /** Starts the session `signIn` answers with, and follows the service with it. */
+  private async begin(
+    serviceUrl: string,
+    signIn: () => Promise<{ token: string; user: UserView }>,
+  ): Promise<SignInOutcome> {
     this.core.store.update({ session: { status: 'signing-in', user: null, message: null } });
     try {
-      const answer = await this.core.client.login(args.username, args.password, args.otp);
+      const answer = await signIn();
       const session: StoredSession = { serviceUrl, token: answer.token, user: answer.user };
       this.current = session;
       // Kept in memory only when there is no keychain: the token is never written anywhere else.

@@ -1,4 +1,4 @@
-import type { GrantView, RequestPreviewView, RequestView } from '../../api/schemas.js';
+import type { AuthMethodsView, GrantView, RequestPreviewView, RequestView } from '../../api/schemas.js';
 import type {
   AppState,
   ExtendOutcome,
@@ -201,6 +201,19 @@ export class TimeboxCore {
     return this.session.signIn(args, serviceUrl);
   }
 
+  async signInWithProvider(args: InvokeArgs<'signInWithProvider'>): Promise<SignInOutcome> {
+    const serviceUrl = this.store.state.service.url;
+    if (!serviceUrl) throw new UserError('no_service', 'Enter the URL of your Timebox service first.');
+    return this.session.signInWithProvider(args.provider, serviceUrl);
+  }
+
+  /** How the service in use signs people in; passwords alone while none is configured. */
+  authMethods(): Promise<AuthMethodsView> {
+    return this.store.state.service.url
+      ? this.call(() => this.client.authMethods())
+      : Promise.resolve({ password: true, oidc: [] });
+  }
+
   /** Ends the session on the service (when it answers) and wipes every credential, whatever it answers. */
   signOut(): Promise<void> {
     return this.session.signOut();
@@ -208,7 +221,19 @@ export class TimeboxCore {
 
   // ── Commands ─────────────────────────────────────────────────────────────────────────────────
 
+  /** Asks for access; a role that needs a fresher or stronger sign-in gets one, and the request is retried. */
   async requestAccess(args: InvokeArgs<'requestAccess'>): Promise<RequestView> {
+    try {
+      return await this.requestAccessOnce(args);
+    } catch (error) {
+      const serviceUrl = this.store.state.service.url;
+      if (serviceUrl === null || !(await this.session.stepUp(error, serviceUrl))) throw error;
+      // The same Idempotency-Key: the refused attempt created nothing.
+      return this.requestAccessOnce(args);
+    }
+  }
+
+  private async requestAccessOnce(args: InvokeArgs<'requestAccess'>): Promise<RequestView> {
     const { idempotencyKey, ticket, ...input } = args;
     const request = await this.call(() =>
       this.client.createRequest(

@@ -120,6 +120,9 @@ async function launch(links: DeepLinkInbox): Promise<void> {
       files: systemLauncherFiles,
       clock,
     }),
+    // Single sign-on opens the system browser (RFC 8252), never a window of ours: the person's IdP
+    // session, passkeys and password manager are there.
+    openBrowser: (url) => shell.openExternal(url),
     embeddedServiceUrl: embedded?.url ?? null,
   });
 

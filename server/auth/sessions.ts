@@ -11,6 +11,7 @@ import type { sessionListQuery, SessionView } from '../../api/schemas.js';
 import { ApiError, forbidden } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Policy, PolicyUser } from '../policy/types.js';
+import type { Principals } from './principals.js';
 
 export interface Session {
   readonly user: PolicyUser;
@@ -19,6 +20,19 @@ export interface Session {
   readonly tokenHash: string;
   /** When it ends by itself (tokenTtl), ms. */
   readonly expiresAt: number;
+  /** `password` or `oidc:<provider>`. */
+  readonly authMethod: string;
+  /** When the person last proved who they are (at the provider, for single sign-on), ms. */
+  readonly authTime: number;
+  /** Whether that proof had more than one factor. */
+  readonly mfa: boolean;
+}
+
+/** How a person proved who they are when a session starts. */
+export interface SignInProof {
+  readonly method: string;
+  readonly authTime: number;
+  readonly mfa: boolean;
 }
 
 /** Where a session was started from, for the person's list of their sessions. */
@@ -61,6 +75,7 @@ export class Sessions implements LiveSessions {
     private readonly db: Database,
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
+    private readonly principals: Principals,
   ) {}
 
   /** A new session for `user`, written in the sign-in's transaction. */
@@ -68,13 +83,15 @@ export class Sessions implements LiveSessions {
     work: Work,
     user: PolicyUser,
     origin: SessionOrigin,
+    proof: SignInProof,
   ): Promise<{ token: string; id: string; expiresAt: Date }> {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const id = newId('ses');
     const expiresAt = new Date(work.now + this.policy.service.tokenTtlSeconds * 1000);
     await work.sql.query(
-      `INSERT INTO sessions (token_hash, id, user_id, created_at, expires_at, last_used_at, device, address)
-       VALUES ($1, $2, $3, $4, $5, $4, $6, $7)`,
+      `INSERT INTO sessions (token_hash, id, user_id, created_at, expires_at, last_used_at, device, address,
+                             auth_method, auth_time, mfa)
+       VALUES ($1, $2, $3, $4, $5, $4, $6, $7, $8, $9, $10)`,
       [
         hashToken(token),
         id,
@@ -83,11 +100,16 @@ export class Sessions implements LiveSessions {
         expiresAt,
         origin.device.slice(0, MAX_DEVICE_LENGTH),
         origin.address,
+        proof.method,
+        new Date(proof.authTime),
+        proof.mfa,
       ],
     );
     auditSession(work, user.id, user.id, 'session.started', {
       sessionId: id,
       expiresAt: expiresAt.toISOString(),
+      method: proof.method,
+      mfa: proof.mfa,
     });
     return { token, id, expiresAt };
   }
@@ -106,8 +128,19 @@ export class Sessions implements LiveSessions {
       throw unauthorized('invalid_token', 'This token is not valid; sign in again.');
     }
     const tokenHash = hashToken(credentials);
-    const [session] = await this.db.query<SessionRecord>(
-      'SELECT id, user_id, expires_at, revoked_at, last_used_at FROM sessions WHERE token_hash = $1',
+    // The person's row, when a provider brought them in, comes along: another instance may have taken
+    // them in, or new groups, since this one last heard.
+    const [session] = await this.db.query<
+      SessionRecord & {
+        directory_name: string | null;
+        directory_groups: unknown;
+        directory_active: boolean | null;
+      }
+    >(
+      `SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.last_used_at, s.auth_method, s.auth_time, s.mfa,
+              d.display_name AS directory_name, d.groups AS directory_groups, d.active AS directory_active
+         FROM sessions s LEFT JOIN directory_users d ON d.id = s.user_id
+        WHERE s.token_hash = $1`,
       [tokenHash],
     );
     if (!session) throw unauthorized('invalid_token', 'This token is not valid; sign in again.');
@@ -123,7 +156,16 @@ export class Sessions implements LiveSessions {
         `You were signed out after ${formatDuration(idleMs / 1000)} without using Timebox; sign in again.`,
       );
     }
-    const user = this.policy.users.get(session.user_id);
+    const user = this.principals.current(
+      session.user_id,
+      session.directory_name === null
+        ? null
+        : {
+            displayName: session.directory_name,
+            groups: stringsOf(session.directory_groups),
+            active: session.directory_active === true,
+          },
+    );
     if (!user) throw unauthorized('invalid_token', 'This account no longer exists.');
     if (now - session.last_used_at.getTime() >= SESSION_USE_GRANULARITY_MS) {
       await this.db.query(
@@ -131,7 +173,15 @@ export class Sessions implements LiveSessions {
         [tokenHash, new Date(now), address],
       );
     }
-    return { user, id: session.id, tokenHash, expiresAt: session.expires_at.getTime() };
+    return {
+      user,
+      id: session.id,
+      tokenHash,
+      expiresAt: session.expires_at.getTime(),
+      authMethod: session.auth_method,
+      authTime: session.auth_time.getTime(),
+      mfa: session.mfa,
+    };
   }
 
   async logout(session: Session): Promise<void> {
@@ -197,6 +247,12 @@ export class Sessions implements LiveSessions {
     });
   }
 
+  /** Ends every live session of `userId` in `work` (offboarding): their tokens and streams stop. */
+  async endAllOf(work: Work, userId: string, reason: SessionEndReason): Promise<number> {
+    const ended = await this.endWhere(work, 'user_id = $1', [userId], { actorId: null, reason });
+    return ended.length;
+  }
+
   async keepAlive(sessionIds: readonly string[]): Promise<ReadonlySet<string>> {
     const now = new Date(this.clock.now());
     const rows = await this.db.query<{ id: string }>(
@@ -248,6 +304,11 @@ export class Sessions implements LiveSessions {
       ).toISOString(),
     };
   }
+}
+
+/** A jsonb list of groups, parsed by both drivers; anything else grants nothing. */
+function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
 function auditSession(

@@ -56,6 +56,13 @@ export class SignIn {
     otp: string | undefined,
     origin: SessionOrigin,
   ): Promise<LoginResult> {
+    if (!this.policy.identity.password) {
+      throw new ApiError(
+        403,
+        'password_sign_in_disabled',
+        'Password sign-in is off here; sign in with your company’s identity provider.',
+      );
+    }
     const accountKey = username.toLowerCase();
     const { address } = origin;
     const waitMs = Math.max(this.perAccount.retryAfterMs(accountKey), this.perAddress.retryAfterMs(address));
@@ -75,7 +82,9 @@ export class SignIn {
     const user = this.policy.users.get(username);
     const passwordHash = await this.passwordHashOf(username, user);
     const passwordOk = await verifyPassword(password, passwordHash);
-    if (!user || !passwordOk) {
+    // A person who signs in only through an identity provider has no password to match.
+    const policyHash = user?.passwordHash ?? null;
+    if (!user || policyHash === null || !passwordOk) {
       this.fail(accountKey, address, 'invalid_credentials');
       throw new ApiError(401, 'invalid_credentials', 'The username or password is wrong.');
     }
@@ -102,7 +111,7 @@ export class SignIn {
           `INSERT INTO password_upgrades (user_id, replaces, hash, upgraded_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (user_id) DO UPDATE
              SET replaces = excluded.replaces, hash = excluded.hash, upgraded_at = excluded.upgraded_at`,
-          [user.id, fingerprint(user.passwordHash), upgraded, new Date(work.now)],
+          [user.id, fingerprint(policyHash), upgraded, new Date(work.now)],
         );
         work.audit({
           actorId: user.id,
@@ -112,7 +121,12 @@ export class SignIn {
           data: { from: costWords(passwordHash), to: costWords(upgraded) },
         });
       }
-      return this.sessions.start(work, user, origin);
+      // A TOTP code is a second factor; the password alone is one.
+      return this.sessions.start(work, user, origin, {
+        method: 'password',
+        authTime: work.now,
+        mfa: user.totpSecret !== null,
+      });
     });
     return { token: started.token, expiresAt: started.expiresAt.toISOString(), user };
   }

@@ -13,6 +13,7 @@ import type {
 } from '../policy/types.js';
 import { toConditions } from './conditions.js';
 import { readEmailSecrets, readWebhookSecrets, toChannelSettings, type EmailSecrets } from './channels.js';
+import { buildIdentity, checkIdentity, type IdentitySecrets } from './identity.js';
 import { policyFileSchema, secretReference, type PolicyFile } from './schema.js';
 import {
   describeIoError,
@@ -177,6 +178,8 @@ interface PolicySecrets {
   readonly webhookSecrets: ReadonlyMap<string, string>;
   /** The email channel's link key and SMTP password, when it has them. */
   readonly email: EmailSecrets;
+  /** Identity providers' client secrets and the SCIM token. */
+  readonly identity: IdentitySecrets;
 }
 
 /** Checks what fields say about each other, and reads the secrets the policy names. */
@@ -235,6 +238,7 @@ function checkReferences(input: unknown, source: PolicySource, problems: Problem
     resourceServerTokens: new Map(),
     webhookSecrets: readWebhookSecrets(field(field(input, 'channels'), 'webhooks'), source, problems),
     email: readEmailSecrets(field(field(input, 'channels'), 'email'), source, problems),
+    identity: checkIdentity(field(input, 'identity'), groups, source, problems),
   };
   const adminsNeedTotp = field(field(input, 'service'), 'requireTotpForAdmins') === true;
   for (const [name, user] of users) {
@@ -402,6 +406,8 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
               seats: role.seats ?? null,
               pendingTimeoutSeconds: role.pendingTimeout,
               allowSelfApproval: role.allowSelfApproval,
+              mfaRequired: role.mfa === 'required',
+              freshAuthSeconds: role.freshAuth ?? null,
               credentialTtlSeconds: role.credentialTtl ?? DEFAULT_CREDENTIAL_TTL_SECONDS,
               conditions: toConditions(role.conditions),
               otherwise: role.otherwise,
@@ -439,6 +445,7 @@ function build(file: PolicyFile, secrets: PolicySecrets): Policy {
     groups: new Map(Object.entries(file.groups)),
     users,
     resources,
+    identity: buildIdentity(file.identity, secrets.identity),
     resourceServers: new Map(
       Object.entries(file.resourceServers).flatMap(([id, server]): [string, ResourceServer][] => {
         const token = secrets.resourceServerTokens.get(id);

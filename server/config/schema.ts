@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../api/duration.js';
 import { otherwise, roleConditions } from './conditions.js';
 import { WEBHOOK_EVENT_TYPES } from '../../api/schemas.js';
+import { identitySchema } from './identity-schema.js';
 
 const slug = z
   .string()
@@ -174,6 +175,10 @@ const role = z.strictObject({
   /** When and from where the role may be granted as its approval rule says (docs/policy.md, "Conditions"). */
   conditions: roleConditions.optional(),
   otherwise: otherwise.default('approval'),
+  /** required: only a session whose sign-in had a second factor (TOTP, or the IdP's amr) may request it. */
+  mfa: z.literal('required', { error: 'expected required (or leave mfa out)' }).optional(),
+  /** A request needs a sign-in at most this long ago (the IdP's auth_time); older sessions sign in again. */
+  freshAuth: durationOfAtLeast(60, '1 minute').optional(),
 });
 
 const resource = z
@@ -324,6 +329,7 @@ export const policyFileSchema = z.strictObject({
   resources: z.record(slug, resource),
   resourceServers: z.record(slug, resourceServer).default({}),
   channels: channels.prefault({}),
+  identity: identitySchema.prefault({}),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;

@@ -309,6 +309,61 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 6,
+    name: 'company sign-in (OIDC)',
+    sql: `
+      -- People the identity providers brought in (not in the policy file): who they are and their groups
+      -- as of their last sign-in or SCIM update. (provider, subject) is the IdP's stable id of the person,
+      -- set at their first sign-in; scim_id is their id in SCIM (RFC 7643) when SCIM created them.
+      -- An inactive person (offboarded through SCIM) cannot sign in and is nobody's approver.
+      CREATE TABLE directory_users (
+        id text PRIMARY KEY,
+        display_name text NOT NULL,
+        groups jsonb NOT NULL,
+        provider text,
+        subject text,
+        scim_id text UNIQUE,
+        external_id text,
+        active boolean NOT NULL DEFAULT true,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE UNIQUE INDEX directory_users_by_subject ON directory_users (provider, subject);
+
+      -- A browser sign-in in progress, from /start to the provider's callback. id is the state sent to the
+      -- provider; the native client's own state, challenge and loopback address wait here meanwhile.
+      CREATE TABLE oidc_flows (
+        id text PRIMARY KEY,
+        provider text NOT NULL,
+        redirect_uri text NOT NULL,
+        client_state text NOT NULL,
+        code_challenge text NOT NULL,
+        nonce text NOT NULL,
+        provider_verifier text NOT NULL,
+        max_age integer,
+        created_at timestamptz NOT NULL
+      );
+
+      -- The one-time codes the callback hands the native client, redeemed with its PKCE verifier.
+      CREATE TABLE oidc_codes (
+        code_hash text PRIMARY KEY,
+        code_challenge text NOT NULL,
+        user_id text NOT NULL,
+        provider text NOT NULL,
+        auth_time timestamptz NOT NULL,
+        mfa boolean NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+
+      -- How a session was signed in, when the person last proved who they are, and whether with MFA.
+      ALTER TABLE sessions ADD COLUMN auth_method text NOT NULL DEFAULT 'password';
+      ALTER TABLE sessions ADD COLUMN auth_time timestamptz;
+      UPDATE sessions SET auth_time = created_at;
+      ALTER TABLE sessions ALTER COLUMN auth_time SET NOT NULL;
+      ALTER TABLE sessions ADD COLUMN mfa boolean NOT NULL DEFAULT false;
+    `,
+  },
 ];
 
 /**

@@ -70,4 +70,7 @@ export interface SessionRecord {
   readonly device: string;
   /** The client's address at its last recorded use. */
   readonly address: string;
+  readonly auth_method: string;
+  readonly auth_time: Date;
+  readonly mfa: boolean;
 }

@@ -3,6 +3,7 @@ import type { AuditChainer } from '../audit/chainer.js';
 import type { Deliveries } from '../channels/deliveries.js';
 import type { Session, Sessions } from '../auth/sessions.js';
 import type { SignIn } from '../auth/sign-in.js';
+import type { OidcSignIn } from '../identity/oidc-sign-in.js';
 import type { Introspection } from '../credentials/introspection.js';
 import type { SigningKeys } from '../credentials/signing-keys.js';
 import type { Database } from '../db/database.js';
@@ -30,6 +31,7 @@ export interface RouteContext {
   readonly metrics: Metrics;
   readonly sessions: Sessions;
   readonly signIn: SignIn;
+  readonly oidcSignIn: OidcSignIn;
   readonly requests: Requests;
   readonly grants: Grants;
   readonly hub: EventHub;

@@ -9,6 +9,7 @@ export interface Policy {
   readonly resources: ReadonlyMap<string, Resource>;
   /** Resource servers that introspect credentials, by the SHA-256 (hex) of their bearer token. */
   readonly resourceServers: ReadonlyMap<string, ResourceServer>;
+  readonly identity: IdentitySettings;
   /** Channels outside the app (webhooks); none when left out. */
   readonly channels?: ChannelSettings;
 }
@@ -38,6 +39,32 @@ export interface WebhookTarget {
   readonly secret: string;
   /** The event types it wants; null for every type. */
   readonly events: ReadonlySet<WebhookEventType> | null;
+}
+
+/** How people sign in: passwords from this file, company identity providers, or both. */
+export interface IdentitySettings {
+  readonly password: boolean;
+  readonly oidc: readonly OidcProvider[];
+  /** jit: a first sign-in creates the person; scim: only people SCIM created may sign in. */
+  readonly provisioning: 'jit' | 'scim';
+  /** The SHA-256 (hex) of the SCIM client's bearer token; null when SCIM is off. */
+  readonly scimTokenHash: string | null;
+}
+
+/** A company identity provider (Okta, Entra ID, Google, Keycloak) the service is an OIDC client of. */
+export interface OidcProvider {
+  readonly id: string;
+  readonly name: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scopes: readonly string[];
+  readonly usernameClaim: string;
+  readonly groupsClaim: string;
+  /** IdP group → policy group; an IdP group named like a policy group maps to it as is. */
+  readonly groupMap: ReadonlyMap<string, string>;
+  /** `amr` values that mean the person used more than a password. */
+  readonly mfaAmr: readonly string[];
 }
 
 /** A resource server (an API that accepts the service's tokens) and the resources it serves. */
@@ -73,7 +100,8 @@ export interface RateWindow {
 export interface PolicyUser {
   readonly id: string;
   readonly displayName: string;
-  readonly passwordHash: string;
+  /** null for a person who signs in only through an identity provider. */
+  readonly passwordHash: string | null;
   /** Base32 TOTP secret, when the account has a second factor. */
   readonly totpSecret: string | null;
   readonly groups: readonly string[];
@@ -147,6 +175,10 @@ export interface Role {
   readonly conditions: readonly Condition[];
   /** Outside the conditions: people decide (an automatic role asks the administrators), or refused. */
   readonly otherwise: 'approval' | 'refuse';
+  /** Only a session signed in with more than one factor may request it (or extend its grants). */
+  readonly mfaRequired: boolean;
+  /** A request needs a sign-in at most this many seconds old; null when any session will do. */
+  readonly freshAuthSeconds: number | null;
 }
 
 export interface Approvers {

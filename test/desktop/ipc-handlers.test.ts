@@ -133,6 +133,8 @@ describe('IPC dispatch', () => {
   const longText = (length: number) => 'x'.repeat(length);
   const wrongShapes: Record<InvokeMethod, unknown[]> = {
     rendererReady: [{ extra: 1 }, 'now', [], 42],
+    authMethods: [{ serviceUrl: 'https://evil.example' }, 'all'],
+    signInWithProvider: [{}, { provider: '' }, { provider: 'Acme SSO' }, { provider: 'acme', redirect: 'x' }],
     signIn: [
       {},
       { username: '', password: 'demo' },

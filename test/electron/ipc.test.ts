@@ -173,6 +173,8 @@ describe('the IPC wrapper', () => {
   describe('refuses arguments of the wrong shape, before the core is touched, for', () => {
     const wrongShapes: Readonly<Record<InvokeMethod, unknown>> = {
       rendererReady: { extra: true },
+      authMethods: { provider: 'acme' },
+      signInWithProvider: { provider: '../acme' },
       signIn: { username: 'alice' },
       signOut: { everywhere: true },
       refresh: 'now',

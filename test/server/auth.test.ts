@@ -148,7 +148,13 @@ describe.each(DATABASES)('sign-in and sessions over HTTP on %s', (kind) => {
     });
     const me = await api.get<UserBody>('/v1/me', alice.body.token);
     expect(me.status).toBe(200);
-    expect(me.body).toEqual(alice.body.user);
+    // …and says how and when this session was signed in: a password alone, just now.
+    expect(me.body).toEqual({
+      ...alice.body.user,
+      authMethod: 'password',
+      authTime: new Date(clock.now()).toISOString(),
+      mfa: false,
+    });
 
     const admin = await login(api, 'admin', 'demo');
     expect(admin.status).toBe(200);
@@ -161,7 +167,7 @@ describe.each(DATABASES)('sign-in and sessions over HTTP on %s', (kind) => {
     });
     expect(admin.body.token).not.toBe(alice.body.token);
     const adminMe = await api.get<UserBody>('/v1/me', admin.body.token);
-    expect(adminMe.body).toEqual(admin.body.user);
+    expect(adminMe.body).toMatchObject(admin.body.user);
   });
 
   it('answers a wrong password and an unknown user identically: 401 invalid_credentials', async () => {
@@ -369,7 +375,9 @@ describe.each(DATABASES)('sign-in with a TOTP second factor on %s', (kind) => {
       groups: ['engineers'],
       isAdmin: false,
     });
-    expect((await api.get('/v1/me', accepted.body.token)).status).toBe(200);
+    // The code is a second factor: the session counts as multi-factor.
+    const me = await api.get<{ authMethod: string; mfa: boolean }>('/v1/me', accepted.body.token);
+    expect(me.body).toMatchObject({ authMethod: 'password', mfa: true });
 
     const replayed = await login(api, 'erin', PASSWORD, code);
     expectError(replayed, 401, 'invalid_otp');

@@ -63,6 +63,8 @@ function makeRole(overrides: Partial<Role> = {}): Role {
     pendingTimeoutSeconds: 3600,
     allowSelfApproval: false,
     credentialTtlSeconds: 300,
+    mfaRequired: false,
+    freshAuthSeconds: null,
     postgres: null,
     conditions: [],
     otherwise: 'approval',
@@ -85,6 +87,7 @@ function makePolicy(memberships: readonly (readonly string[])[], role: Role): Po
     groups: new Map(GROUPS.map((group) => [group, { description: '' }])),
     users: new Map(users.map((user) => [user.id, user])),
     resourceServers: new Map(),
+    identity: { password: true, oidc: [], provisioning: 'jit', scimTokenHash: null },
     resources: new Map([
       [
         'res',

@@ -187,7 +187,7 @@ describe('the demo policy', () => {
     expect(demo.service.reminderLeadsSeconds).toEqual([600, 60]);
     expect(userOf(demo, 'admin').isAdmin).toBe(true);
     expect(userOf(demo, 'alice').isAdmin).toBe(false);
-    expect(await verifyPassword('demo', userOf(demo, 'alice').passwordHash)).toBe(true);
+    expect(await verifyPassword('demo', userOf(demo, 'alice').passwordHash ?? '')).toBe(true);
 
     const read = roleOf(demo, 'prod-db', 'read');
     expect([read.minDurationSeconds, read.defaultDurationSeconds, read.maxDurationSeconds]).toEqual([

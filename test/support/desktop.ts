@@ -74,6 +74,8 @@ export async function startDesktop(options: {
   readonly fetch?: typeof fetch;
   readonly pollEveryMs?: number;
   readonly unlocker?: KeychainUnlocker;
+  /** The system browser single sign-on opens (a tab of the test's Chromium). */
+  readonly openBrowser?: (url: string) => Promise<void>;
 }): Promise<TestDesktop> {
   let current = readStoredSettings({ serviceUrl: options.serviceUrl, ...options.settings });
   const settings = {
@@ -94,6 +96,7 @@ export async function startDesktop(options: {
     fetch: options.fetch ?? fetch,
     keychain: options.keychain,
     ...(options.unlocker ? { unlocker: options.unlocker } : {}),
+    ...(options.openBrowser ? { openBrowser: options.openBrowser } : {}),
     settings,
     notifier: {
       show: (notice, onClick) => {

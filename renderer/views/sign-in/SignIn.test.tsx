@@ -111,4 +111,47 @@ describe('sign-in', () => {
     expect(screen.getByText('Keychain locked.')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Unlock keychain' })).toBeTruthy();
   });
+
+  it('offers one button per identity provider, and says why a sign-in there failed', async () => {
+    const { user, main } = renderConnected(<SignIn />, signedOut, {
+      answers: (fake) => {
+        fake.answer('authMethods', () => ({
+          ok: true,
+          value: {
+            password: true,
+            oidc: [
+              { id: 'acme', name: 'Acme SSO' },
+              { id: 'google', name: 'Google' },
+            ],
+          },
+        }));
+      },
+    });
+    const acme = await screen.findByRole('button', { name: 'Sign in with Acme SSO' });
+    expect(screen.getByRole('button', { name: 'Sign in with Google' })).toBeTruthy();
+    expect(screen.getByText('or with a Timebox password')).toBeTruthy();
+    expect(screen.getByLabelText('Password')).toBeTruthy();
+    main.answer('signInWithProvider', () => ({
+      ok: false,
+      error: { code: 'access_denied', message: 'You are not assigned to Timebox.' },
+    }));
+    await user.click(acme);
+    expect(main.callsOf('signInWithProvider')).toEqual([{ provider: 'acme' }]);
+    expect((await screen.findByRole('alert')).textContent).toBe('You are not assigned to Timebox.');
+    expect(acme.hasAttribute('disabled')).toBe(false);
+  });
+
+  it('offers only the providers when the service turned passwords off', async () => {
+    renderConnected(<SignIn />, signedOut, {
+      answers: (fake) => {
+        fake.answer('authMethods', () => ({
+          ok: true,
+          value: { password: false, oidc: [{ id: 'acme', name: 'Acme SSO' }] },
+        }));
+      },
+    });
+    await screen.findByRole('button', { name: 'Sign in with Acme SSO' });
+    expect(screen.queryByLabelText('Password')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Sign in' })).toBeNull();
+  });
 });

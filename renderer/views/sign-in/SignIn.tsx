@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { KeychainNotice } from '../../components/KeychainNotice.js';
 import { useApp, useRuntime } from '../../state/hooks.js';
 import { validServiceUrl } from '../settings/SettingsView.js';
+import { ProviderButtons, useAuthMethods } from './ProviderButtons.js';
 
 const OTP_PATTERN = /^\d{6}$/;
 
@@ -23,6 +24,11 @@ export function SignIn() {
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const otpRef = useRef<HTMLInputElement>(null);
+  const methods = useAuthMethods(service.url);
+  const [redirecting, setRedirecting] = useState(false);
+  // Company sign-in is offered for the service in use, not one being typed in.
+  const providers = editingService ? [] : methods.oidc;
+  const passwords = methods.password || editingService;
   const serviceProblem =
     editingService && serviceUrl.trim() !== '' && !validServiceUrl(serviceUrl.trim())
       ? 'Enter an http or https URL.'
@@ -79,6 +85,23 @@ export function SignIn() {
         {session.message && step === 'password' ? (
           <p className="notice notice-warning">{session.message}</p>
         ) : null}
+        {step === 'password' ? (
+          <ProviderButtons
+            providers={providers}
+            busy={redirecting}
+            onStart={() => {
+              setRedirecting(true);
+              setProblem(null);
+            }}
+            onDone={(failure) => {
+              setRedirecting(false);
+              setProblem(failure);
+            }}
+          />
+        ) : null}
+        {providers.length > 0 && passwords && step === 'password' ? (
+          <p className="divider muted">or with a Timebox password</p>
+        ) : null}
         <form
           className="form"
           noValidate
@@ -132,38 +155,42 @@ export function SignIn() {
                   </button>
                 </p>
               )}
-              <div className="field">
-                <label htmlFor={`${id}-username`} className="field-label">
-                  Username
-                </label>
-                <input
-                  id={`${id}-username`}
-                  className="input"
-                  type="text"
-                  autoComplete="username"
-                  autoCapitalize="none"
-                  spellCheck={false}
-                  value={username}
-                  onChange={(event) => {
-                    setUsername(event.target.value);
-                  }}
-                />
-              </div>
-              <div className="field">
-                <label htmlFor={`${id}-password`} className="field-label">
-                  Password
-                </label>
-                <input
-                  id={`${id}-password`}
-                  className="input"
-                  type="password"
-                  autoComplete="current-password"
-                  value={password}
-                  onChange={(event) => {
-                    setPassword(event.target.value);
-                  }}
-                />
-              </div>
+              {passwords ? (
+                <>
+                  <div className="field">
+                    <label htmlFor={`${id}-username`} className="field-label">
+                      Username
+                    </label>
+                    <input
+                      id={`${id}-username`}
+                      className="input"
+                      type="text"
+                      autoComplete="username"
+                      autoCapitalize="none"
+                      spellCheck={false}
+                      value={username}
+                      onChange={(event) => {
+                        setUsername(event.target.value);
+                      }}
+                    />
+                  </div>
+                  <div className="field">
+                    <label htmlFor={`${id}-password`} className="field-label">
+                      Password
+                    </label>
+                    <input
+                      id={`${id}-password`}
+                      className="input"
+                      type="password"
+                      autoComplete="current-password"
+                      value={password}
+                      onChange={(event) => {
+                        setPassword(event.target.value);
+                      }}
+                    />
+                  </div>
+                </>
+              ) : null}
             </>
           ) : (
             <div className="field">
@@ -205,9 +232,11 @@ export function SignIn() {
                 Back
               </button>
             ) : null}
-            <button type="submit" className="button button-primary" disabled={busy}>
-              {busy ? 'Signing in…' : step === 'otp' ? 'Verify' : 'Sign in'}
-            </button>
+            {passwords || step === 'otp' ? (
+              <button type="submit" className="button button-primary" disabled={busy || redirecting}>
+                {busy ? 'Signing in…' : step === 'otp' ? 'Verify' : 'Sign in'}
+              </button>
+            ) : null}
           </div>
         </form>
       </div>

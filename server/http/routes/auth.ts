@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorOf, noStore, sessionOf, userView, type RouteContext } from '../context.js';
+import { noStore, sessionOf, userView, type RouteContext } from '../context.js';
 import {
   errorBody,
   idParams,
   listOf,
   loginBody,
   loginResponse,
+  meView,
   sessionListQuery,
   sessionView,
-  userView as userSchema,
 } from '../../../api/schemas.js';
 
 export const loginRoute =
@@ -23,7 +23,7 @@ export const loginRoute =
           summary: 'Sign in with a username, password and (when the account has one) a TOTP code',
           security: [],
           body: loginBody,
-          response: { 200: loginResponse, 400: errorBody, 401: errorBody, 429: errorBody },
+          response: { 200: loginResponse, 400: errorBody, 401: errorBody, 403: errorBody, 429: errorBody },
         },
       },
       async (request, reply) => {
@@ -61,11 +61,19 @@ export const sessionRoutes =
       {
         schema: {
           tags: ['auth'],
-          summary: 'The signed-in user',
-          response: { 200: userSchema, 401: errorBody },
+          summary: 'The signed-in user, and how and when this session was signed in',
+          response: { 200: meView, 401: errorBody },
         },
       },
-      async (request) => userView(actorOf(request)),
+      async (request) => {
+        const session = sessionOf(request);
+        return {
+          ...userView(session.user),
+          authMethod: session.authMethod,
+          authTime: new Date(session.authTime).toISOString(),
+          mfa: session.mfa,
+        };
+      },
     );
 
     app.get(

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { actorOf, idempotencyKeyOf, type RouteContext } from '../context.js';
+import { assertStepUp } from '../../auth/step-up.js';
+import { actorOf, idempotencyKeyOf, sessionOf, type RouteContext } from '../context.js';
 import {
   approveBody,
   cancelBody,
@@ -31,6 +32,7 @@ export const requestRoutes =
         },
       },
       async (request, reply) => {
+        assertStepUp(context.policy, sessionOf(request), request.body, context.clock.now());
         const result = await context.requests.create(
           actorOf(request),
           request.body,

@@ -126,7 +126,10 @@ export class World {
   /** Opens a window of the app for a new person (not yet signed in), on the page's own fake clock. */
   async open(
     windowKind: 'main' | 'popover',
-    options: WindowOptions & { readonly settings?: Partial<StoredSettings> } = {},
+    options: WindowOptions & {
+      readonly settings?: Partial<StoredSettings>;
+      readonly openBrowser?: (url: string) => Promise<void>;
+    } = {},
   ): Promise<Person> {
     if (!this.browser || !this.server) throw new Error('the world is not started');
     let chunks = 0;
@@ -155,11 +158,25 @@ export class World {
       keychain,
       fetch: countingFetch,
       ...(options.settings ? { settings: options.settings } : {}),
+      ...(options.openBrowser ? { openBrowser: options.openBrowser } : {}),
     });
     const { page, wired } = await this.openWindow(desktop, windowKind, options);
     const person = { desktop, keychain, page, wired, streamChunks: () => chunks };
     this.people.push(person);
     return person;
+  }
+
+  /**
+   * A tab of the person's system browser, at `url`, outside the app: single sign-on happens there. Its
+   * requests are its own (the identity provider's pages), so the app windows' checks do not apply.
+   */
+  async browserTab(url: string): Promise<Page> {
+    if (!this.browser) throw new Error('the world is not started');
+    const context = await this.browser.newContext({ viewport: { width: 800, height: 600 } });
+    this.contexts.push(context);
+    const tab = await context.newPage();
+    await tab.goto(url);
+    return tab;
   }
 
   /** Another window of a person's app (the popover beside the main window): the same core behind it. */
