@@ -50,6 +50,11 @@ export interface RequestInput {
 }
 
 const loginAnswer = z.object({ token: z.string(), expiresAt: z.string(), user: userView });
+/** GET /v1/auth/methods: how people may sign in ("Sign-in with a company identity provider"). */
+const authMethodsAnswer = z.object({
+  password: z.boolean(),
+  oidc: z.array(z.object({ id: z.string(), name: z.string() })),
+});
 const errorAnswer = z.object({
   error: z.object({
     code: z.string(),
@@ -99,6 +104,17 @@ export class GrantClient {
     });
   }
 
+  /** How this service lets people sign in; a 404 from a service without company sign-in. */
+  authMethods(): Promise<z.output<typeof authMethodsAnswer>> {
+    return this.send({
+      method: 'GET',
+      path: '/v1/auth/methods',
+      retry: true,
+      authenticated: false,
+      parse: (_status, json) => authMethodsAnswer.parse(json),
+    });
+  }
+
   logout(): Promise<null> {
     return this.send({
       method: 'POST',
@@ -119,6 +135,10 @@ export class GrantClient {
 
   myRequests(): Promise<RequestView[]> {
     return this.all('/v1/requests?scope=mine', requestView);
+  }
+
+  request(requestId: string): Promise<RequestView> {
+    return this.get(`/v1/requests/${encodeURIComponent(requestId)}`, requestView);
   }
 
   approvals(): Promise<RequestView[]> {

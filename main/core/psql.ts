@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { POSTGRES_KIND } from './credential-kinds.js';
-import { UserError } from './errors.js';
+import { UserError } from '../../api/errors.js';
 import type { StoredCredential } from './vault.js';
 
 /** The secret of a `postgres` credential, as the service hands it over. */

@@ -3,7 +3,7 @@ import type { InvokeArgs, SignInOutcome, UserView } from '../../preload/contract
 import { userView } from '../../api/schemas.js';
 import { messageOf, parseJson, type CoreContext } from './core-context.js';
 import { ServiceError } from '../../api/errors.js';
-import { SESSION_ACCOUNT } from './keychain.js';
+import { SESSION_ACCOUNT } from './keychain-accounts.js';
 
 /** The session as the keychain keeps it between runs (never anywhere else). */
 const storedSessionSchema = z.object({

@@ -3,7 +3,7 @@ import { access, constants, mkdtemp, readdir, rm, stat, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, posix, win32 } from 'node:path';
 import type { DesktopClock } from '../core/clock.js';
-import { UserError } from '../core/errors.js';
+import { UserError } from '../../api/errors.js';
 import type { PsqlEnvironment, PsqlLauncher } from '../core/psql.js';
 
 /** The part of a spawned ChildProcess the launcher watches. */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { demoPolicy, type IssuerFactory, type Policy } from '../../server/index.js';
 import { dispatch } from '../../main/core/ipc-handlers.js';
-import { grantAccount } from '../../main/core/keychain.js';
+import { grantAccount } from '../../main/core/keychain-accounts.js';
 import type { PsqlEnvironment, PsqlLauncher } from '../../main/core/psql.js';
 import { TimeboxCore } from '../../main/core/timebox.js';
 import type { GrantState } from '../../preload/contract.js';
