@@ -11,6 +11,9 @@ export const EXIT = {
   timedOut: 4,
   /** Not signed in, or the session ended. */
   signIn: 5,
+  /** `exec`: the command could not be started, or is not on the PATH, as shells report them. */
+  cannotRun: 126,
+  commandNotFound: 127,
   /** Ctrl-C while waiting: 128 + SIGINT, as shells report it. */
   interrupted: 130,
 } as const;
@@ -24,6 +27,14 @@ export class CliError extends Error {
   ) {
     super(message);
     this.name = 'CliError';
+  }
+}
+
+/** `exec`'s command has ended: its exit code becomes ours, with nothing more said. */
+export class CommandExited extends Error {
+  constructor(readonly exitCode: number) {
+    super(`the command exited with ${exitCode}`);
+    this.name = 'CommandExited';
   }
 }
 

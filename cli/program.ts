@@ -2,9 +2,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { authCommands } from './commands/auth.js';
 import { catalogCommands } from './commands/catalog.js';
 import { completionCommand } from './commands/completion.js';
+import { execCommand } from './commands/exec.js';
 import { requestCommands } from './commands/requests.js';
 import type { CliEnvironment } from './context.js';
-import { describeFailure, EXIT, type ExitCode } from './exit-codes.js';
+import { CommandExited, describeFailure, EXIT, type ExitCode } from './exit-codes.js';
 
 /** Commander's own refusals that are the caller's mistakes in how the command was written. */
 const USAGE_ERRORS = new Set([
@@ -34,19 +35,21 @@ export function buildProgram(environment: CliEnvironment): Command {
   authCommands(program, environment);
   catalogCommands(program, environment);
   requestCommands(program, environment);
+  execCommand(program, environment);
   completionCommand(program, environment.stdout);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
 
 /** Runs the command line and answers its exit code; failures are one sentence on stderr. */
-export async function run(argv: readonly string[], environment: CliEnvironment): Promise<ExitCode> {
+export async function run(argv: readonly string[], environment: CliEnvironment): Promise<number> {
   const program = buildProgram(environment);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) return commanderExit(error);
+    if (error instanceof CommandExited) return error.exitCode;
     const { exitCode, message } = describeFailure(error);
     environment.stderr.write(`timebox: ${message}\n`);
     return exitCode;

@@ -8,7 +8,7 @@ import { UserError } from '../../api/errors.js';
 import { KeychainLockedError, KeychainUnavailableError } from '../../keychain/keychain.js';
 import { newerGrant, upsert } from './merge.js';
 import * as text from './notice-text.js';
-import { POSTGRES_KIND } from './credential-kinds.js';
+import { POSTGRES_KIND } from '../../api/credential-kinds.js';
 import type { VaultEntry } from './settings.js';
 import type { StoredCredential } from './vault.js';
 

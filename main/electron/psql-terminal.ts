@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, posix, win32 } from 'node:path';
 import type { DesktopClock } from '../core/clock.js';
 import { UserError } from '../../api/errors.js';
-import type { PsqlEnvironment, PsqlLauncher } from '../core/psql.js';
+import type { PsqlEnvironment } from '../../api/postgres-login.js';
+import type { PsqlLauncher } from '../core/psql.js';
 
 /** The part of a spawned ChildProcess the launcher watches. */
 export interface Launched {

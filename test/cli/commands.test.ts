@@ -32,6 +32,7 @@ const COMMANDS = [
   'deny',
   'extend',
   'relinquish',
+  'exec',
   'completion',
 ];
 
