@@ -65,8 +65,10 @@ async function login(environment: CliEnvironment, options: LoginOptions): Promis
   }
   if (options.otp !== undefined && !/^\d{6}$/.test(options.otp))
     throw usageError(`--otp "${options.otp}" is not a 6-digit code.`);
-  // Opened before the password is asked for: a missing keychain is said at once, not after typing.
+  // Read before the password is asked for: a missing or locked keychain is said at once, before a
+  // session is started on the service that could not be kept.
   const store = await sessionStore(environment);
+  await store.read();
   const prompter = terminalPrompter(environment.stdin, environment.stderr);
   try {
     const username = options.username ?? (await prompter.ask('Username: '));
