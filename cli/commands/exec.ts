@@ -54,13 +54,8 @@ export function execCommand(program: Command, environment: CliEnvironment): void
         });
         return grantOf(client, request, progressOn(environment.stderr), options.keep === true);
       });
-      const credential = await client.credential(grant.id);
-      const renewer = new CredentialRenewer(client, offset, credential, Date.parse(grant.expiresAt), say);
+      let renewer: CredentialRenewer | null = null;
       let endpoint: CredentialEndpoint | null = null;
-      if (renewer.renews) {
-        endpoint = await serveCredential(() => renewer.current());
-        renewer.start();
-      }
       const watch = new GrantWatch(client, grant.id, {
         expiring: (secondsLeft) => {
           say(
@@ -68,18 +63,25 @@ export function execCommand(program: Command, environment: CliEnvironment): void
           );
         },
         extended: (extended) => {
-          renewer.grantExtended(Date.parse(extended.expiresAt));
+          renewer?.grantExtended(Date.parse(extended.expiresAt));
           say(`${grant.resourceId}/${grant.role} now lasts until ${extended.expiresAt}.`);
         },
         ended: (ended) => {
-          renewer.stop();
+          renewer?.stop();
           say(
             `${grant.resourceId}/${grant.role} has ended (${ended.endReason ?? ended.status}); its credential no longer works.`,
           );
         },
       });
-      await watch.start();
       try {
+        // The event stream opens while the credential is fetched: the two round trips overlap.
+        const [credential] = await Promise.all([client.credential(grant.id), watch.start()]);
+        const current = new CredentialRenewer(client, offset, credential, Date.parse(grant.expiresAt), say);
+        renewer = current;
+        if (current.renews) {
+          endpoint = await serveCredential(() => current.current());
+          current.start();
+        }
         const env: NodeJS.ProcessEnv = { ...environment.env };
         // The session's own token is not the command's: inside, TIMEBOX_TOKEN is the grant's credential.
         delete env.TIMEBOX_TOKEN;
@@ -90,7 +92,7 @@ export function execCommand(program: Command, environment: CliEnvironment): void
         if (exitCode !== 0) throw new CommandExited(exitCode);
       } finally {
         watch.stop();
-        renewer.stop();
+        renewer?.stop();
         await endpoint?.close();
       }
     });
