@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -175,6 +175,45 @@ describe.runIf(keychainAvailable).each(DATABASES)('timebox against the service o
     expect(after.code).toBe(5);
     expect(after.stderr).toMatch(/Sign in to .* first: timebox login/);
   });
+
+  /** `timebox args…` on a pseudo-terminal (util-linux `script`): what a person at a terminal sees. */
+  const onTerminal = (args: readonly string[]) => {
+    const line = ['node', timebox.path, ...args].map((word) => `'${word}'`).join(' ');
+    const child = spawn('script', ['-qec', line, '/dev/null'], {
+      env: { ...process.env, TIMEBOX_TOKEN: '', ...env },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const finished = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const shows = async (text: string) => {
+      while (!output.includes(text)) {
+        if (child.exitCode !== null) throw new Error(`ended before "${text}":\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    return { child, output: () => output, finished, shows };
+  };
+
+  it.runIf(spawnSync('sh', ['-c', 'command -v script']).status === 0)(
+    'on a terminal: the password is not echoed, waiting shows a spinner, and Ctrl-C cancels the request',
+    async () => {
+      const typing = onTerminal(['login', '-u', 'alice']);
+      await typing.shows('Password: ');
+      typing.child.stdin.write('demo-not-echoed\n');
+      expect(await typing.finished).toBe(5); // a wrong password: the point is what the terminal showed
+      expect(typing.output()).not.toContain('demo-not-echoed');
+
+      await login();
+      const waiting = onTerminal(['request', 'prod-db/read', '--reason', 'INC-tty', '--wait']);
+      await waiting.shows('waiting for approval');
+      // A spinner frame redrawn in place: carriage return, erase line (ESC [ K), frame, status.
+      expect(waiting.output()).toContain('\r\u001b[K');
+      expect(waiting.output()).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] req_\S+: waiting for approval/);
+      waiting.child.stdin.write('\x03'); // Ctrl-C, as the terminal sends it to the foreground group
+      expect(await waiting.finished).toBe(130);
+      expect(waiting.output()).toMatch(/request \S+ was cancelled/);
+    },
+  );
 
   it('refuses a wrong password with exit 5 and keeps nothing', async () => {
     const result = await run(['login', '--username', 'alice'], 'wrong\n');
