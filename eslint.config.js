@@ -12,6 +12,7 @@ const CLIENT_CODE = [
   'renderer/**',
   'bench/**',
   'test/desktop/**',
+  'test/cli/**',
   'test/electron/**',
   'test/renderer-e2e/**',
   'test/support/**',
@@ -68,6 +69,23 @@ export default tseslint.config(
     },
   },
   {
+    // keychain/ is the OS keychain for the desktop app and the CLI alike: it depends on neither.
+    files: ['keychain/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/**', '**/main/**', '**/preload/**', '**/renderer/**', '**/cli/**'],
+              message: 'keychain/ is shared by the desktop app and the CLI; it imports neither.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The CLI is a client of api/ like the desktop app, never a part of it.
     files: ['cli/**'],
     rules: {
@@ -102,7 +120,7 @@ export default tseslint.config(
               name: 'electron-store',
               message: 'main/core takes a SettingsStore; electron-store lives in main/electron.',
             },
-            { name: 'keytar', message: 'main/core takes a Keychain; keytar lives in main/adapters.' },
+            { name: 'keytar', message: 'main/core takes a Keychain; keytar lives in keychain/.' },
           ],
           patterns: [
             {

@@ -34,3 +34,14 @@ export function isSessionEnded(error: unknown): error is ServiceError {
  * (with the same Idempotency-Key for a new request).
  */
 export const DATABASE_UNAVAILABLE = 'database_unavailable';
+
+/** A refusal by the client itself (not the service): no keychain, nothing to copy, not signed in. */
+export class UserError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}

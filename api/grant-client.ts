@@ -134,6 +134,10 @@ export class GrantClient {
     return this.all('/v1/requests?scope=mine', requestView);
   }
 
+  request(requestId: string): Promise<RequestView> {
+    return this.get(`/v1/requests/${encodeURIComponent(requestId)}`, requestView);
+  }
+
   approvals(): Promise<RequestView[]> {
     return this.all('/v1/requests?scope=approvable', requestView);
   }

@@ -13,6 +13,7 @@ import { hostileScenario } from './scenarios/hostile.js';
 import { postgresAccessScenario } from './scenarios/postgres-access.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { insightsScenario } from './scenarios/insights.js';
+import { cliExecScenario } from './scenarios/cli-exec.js';
 import { webhooksScenario } from './scenarios/webhooks.js';
 
 /**
@@ -31,6 +32,7 @@ const SCENARIOS = [
   ['postgres access', postgresAccessScenario],
   ['memory and start-up', memoryScenario],
   ['insights at scale', insightsScenario],
+  ['cli exec', cliExecScenario],
 ] as const;
 
 let parsed;

@@ -2,7 +2,7 @@ import type { GrantState } from '../../preload/contract.js';
 import type { ClockOffsetEstimator } from '../../api/clock-offset.js';
 import type { DesktopClock } from './clock.js';
 import type { GrantClient } from '../../api/grant-client.js';
-import type { Keychain } from './keychain.js';
+import type { Keychain } from '../../keychain/keychain.js';
 import type { KeychainUnlocker } from './keychain-unlock.js';
 import type { NoticeContext } from './notice-text.js';
 import type { Notice, Notifier } from './notifications.js';

@@ -1,12 +1,11 @@
 import type { GrantState } from '../../preload/contract.js';
+import { renewalDue } from '../../api/credential-renewal.js';
 import { ServiceError } from '../../api/errors.js';
 import { messageOf, type CoreContext } from './core-context.js';
-import { POSTGRES_KIND } from './credential-kinds.js';
+import { POSTGRES_KIND } from '../../api/credential-kinds.js';
 import type { VaultEntry } from './settings.js';
 import type { StoredCredential } from './vault.js';
 
-/** A credential is renewed this long before it stops working, or a quarter of its life when that is less. */
-export const RENEW_LEAD_MS = 60_000;
 /**
  * One wake-up also renews every credential due within this window (or within its own lead, when that is
  * shorter, so a short-lived token is not renewed right after it was fetched): renewals come in batches.
@@ -62,11 +61,13 @@ export class CredentialRenewal {
     const retry = this.retryAt.get(grant.id) ?? 0;
     // A copy kept by an older version: how long it lives is unknown, so it is renewed now.
     if (entry.credentialExpiresAt === null) return { at: retry, earlyMs: 0 };
-    const expiresAt = Date.parse(entry.credentialExpiresAt);
-    if (expiresAt >= Date.parse(grant.expiresAt)) return null; // it lasts as long as its grant
-    const life = Math.max(0, expiresAt - (Date.parse(entry.storedAt) + this.core.offsetMs()));
-    const leadMs = Math.min(RENEW_LEAD_MS, life / 4);
-    return { at: Math.max(retry, expiresAt - leadMs), earlyMs: Math.min(RENEW_BATCH_WINDOW_MS, leadMs) };
+    const due = renewalDue(
+      Date.parse(entry.credentialExpiresAt),
+      Date.parse(entry.storedAt) + this.core.offsetMs(),
+      Date.parse(grant.expiresAt),
+    );
+    if (due === null) return null; // it lasts as long as its grant
+    return { at: Math.max(retry, due.atMs), earlyMs: Math.min(RENEW_BATCH_WINDOW_MS, due.leadMs) };
   }
 
   /** A renewal fell due: renews every credential due within the batch window, one batch at a time. */

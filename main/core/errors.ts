@@ -1,5 +1,5 @@
 import type { IpcError } from '../../preload/contract.js';
-import { ServiceError } from '../../api/errors.js';
+import { ServiceError, UserError } from '../../api/errors.js';
 
 export function toIpcError(error: unknown): IpcError {
   if (error instanceof ServiceError) return { code: error.code, message: error.message };
@@ -8,15 +8,4 @@ export function toIpcError(error: unknown): IpcError {
     code: 'internal_error',
     message: 'Something went wrong inside Timebox; try again, and restart it if this keeps happening.',
   };
-}
-
-/** A refusal by the app itself (not the service): no keychain, nothing to copy, not signed in. */
-export class UserError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
 }

@@ -4,11 +4,11 @@ import { messageOf, type CoreContext } from './core-context.js';
 import { CredentialRenewal } from './credential-renewal.js';
 import { DeadlineScheduler, type TrackedGrant } from './deadlines.js';
 import { ServiceError } from '../../api/errors.js';
-import { UserError } from './errors.js';
-import { KeychainLockedError, KeychainUnavailableError } from './keychain.js';
+import { UserError } from '../../api/errors.js';
+import { KeychainLockedError, KeychainUnavailableError } from '../../keychain/keychain.js';
 import { newerGrant, upsert } from './merge.js';
 import * as text from './notice-text.js';
-import { POSTGRES_KIND } from './credential-kinds.js';
+import { POSTGRES_KIND } from '../../api/credential-kinds.js';
 import type { VaultEntry } from './settings.js';
 import type { StoredCredential } from './vault.js';
 

@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import { INVOKE_METHODS, type InvokeMethod } from '../../preload/channels.js';
 import { invokeArgs, type InvokeResults, type IpcResult } from '../../preload/contract.js';
 import type { DesktopClock } from './clock.js';
-import { toIpcError, UserError } from './errors.js';
+import { toIpcError } from './errors.js';
+import { UserError } from '../../api/errors.js';
 import type { CoreLogger, TimeboxCore } from './timebox.js';
 
 /** The system clipboard, narrowed (asynchronous, as Electron's is). */

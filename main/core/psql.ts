@@ -1,24 +1,7 @@
-import { z } from 'zod';
-import { POSTGRES_KIND } from './credential-kinds.js';
-import { UserError } from './errors.js';
+import { postgresSecret, type PostgresLogin, type PsqlEnvironment } from '../../api/postgres-login.js';
+import { POSTGRES_KIND } from '../../api/credential-kinds.js';
+import { UserError } from '../../api/errors.js';
 import type { StoredCredential } from './vault.js';
-
-/** The secret of a `postgres` credential, as the service hands it over. */
-const postgresSecret = z.object({
-  host: z.string().min(1),
-  port: z.int().min(1).max(65_535),
-  database: z.string().min(1),
-  user: z.string().min(1),
-  password: z.string().min(1),
-  sslmode: z.string().min(1),
-  uri: z.string().startsWith('postgres'),
-});
-export type PostgresLogin = z.output<typeof postgresSecret>;
-
-/** libpq's environment variables for one login (https://www.postgresql.org/docs/current/libpq-envars.html). */
-export type PsqlEnvironment = Readonly<
-  Record<'PGHOST' | 'PGPORT' | 'PGDATABASE' | 'PGUSER' | 'PGPASSWORD' | 'PGSSLMODE', string>
->;
 
 /**
  * Opens a terminal window running psql, connected through `environment` alone: no value of it may
@@ -39,17 +22,6 @@ export function postgresLogin(credential: StoredCredential): PostgresLogin {
     );
   }
   return login.data;
-}
-
-export function psqlEnvironment(login: PostgresLogin): PsqlEnvironment {
-  return {
-    PGHOST: login.host,
-    PGPORT: String(login.port),
-    PGDATABASE: login.database,
-    PGUSER: login.user,
-    PGPASSWORD: login.password,
-    PGSSLMODE: login.sslmode,
-  };
 }
 
 /** Where no launcher was given (a headless run): Open psql says what to do instead. */

@@ -4,8 +4,8 @@ import { userView } from '../../api/schemas.js';
 import { messageOf, parseJson, type CoreContext } from './core-context.js';
 import { ServiceError } from '../../api/errors.js';
 import { nativeSignIn } from '../../api/native-sign-in.js';
-import { UserError } from './errors.js';
-import { SESSION_ACCOUNT } from './keychain.js';
+import { UserError } from '../../api/errors.js';
+import { SESSION_ACCOUNT } from './keychain-accounts.js';
 
 /** The session as the keychain keeps it between runs (never anywhere else). */
 const storedSessionSchema = z.object({

@@ -1,5 +1,5 @@
 import type { AppState, GrantState, NavigationTarget } from '../../preload/contract.js';
-import { POSTGRES_KIND } from './credential-kinds.js';
+import { POSTGRES_KIND } from '../../api/credential-kinds.js';
 
 export type TrayIcon = 'idle' | 'active' | 'attention';
 

@@ -1,13 +1,8 @@
 import { credentialView, type GrantView } from '../../api/schemas.js';
 import type { DesktopClock } from './clock.js';
 import { parseJson, type CoreLogger } from './core-context.js';
-import {
-  GRANT_ACCOUNT_PREFIX,
-  grantAccount,
-  KeychainLockedError,
-  KeychainUnavailableError,
-  type Keychain,
-} from './keychain.js';
+import { GRANT_ACCOUNT_PREFIX, grantAccount } from './keychain-accounts.js';
+import { KeychainLockedError, KeychainUnavailableError, type Keychain } from '../../keychain/keychain.js';
 import type { SettingsStore, VaultEntry } from './settings.js';
 
 export interface StoredCredential {

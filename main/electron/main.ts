@@ -17,7 +17,7 @@ import {
   shell,
   Tray,
 } from 'electron';
-import { keytarKeychain } from '../adapters/keytar-keychain.js';
+import { keytarKeychain } from '../../keychain/keytar-keychain.js';
 import { secretServiceUnlocker } from '../adapters/secret-service-unlock.js';
 import { systemDesktopClock } from '../core/clock.js';
 import { toIpcError } from '../core/errors.js';

@@ -3,8 +3,9 @@ import { access, constants, mkdtemp, readdir, rm, stat, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, posix, win32 } from 'node:path';
 import type { DesktopClock } from '../core/clock.js';
-import { UserError } from '../core/errors.js';
-import type { PsqlEnvironment, PsqlLauncher } from '../core/psql.js';
+import { UserError } from '../../api/errors.js';
+import type { PsqlEnvironment } from '../../api/postgres-login.js';
+import type { PsqlLauncher } from '../core/psql.js';
 
 /** The part of a spawned ChildProcess the launcher watches. */
 export interface Launched {

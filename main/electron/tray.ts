@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
 import type { AppState, KeychainUnlockResult, NavigationTarget } from '../../preload/contract.js';
 import type { DesktopClock } from '../core/clock.js';
-import { UserError } from '../core/errors.js';
+import { UserError } from '../../api/errors.js';
 import { trayModel, type TrayCommand, type TrayIcon, type TrayMenuItem } from '../core/tray-model.js';
 
 /** The part of a Tray the view uses; Image and Menu are Electron's NativeImage and Menu in the app. */

@@ -1,4 +1,4 @@
-import { POSTGRES_KIND } from '../../main/core/credential-kinds.js';
+import { POSTGRES_KIND } from '../../api/credential-kinds.js';
 import type { GrantState } from '../../preload/contract.js';
 
 /** Where the grant's credential stands in the keychain, in a few quiet words. */

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { POSTGRES_KIND } from '../../main/core/credential-kinds.js';
+import { POSTGRES_KIND } from '../../api/credential-kinds.js';
 import type { GrantState } from '../../preload/contract.js';
 import { useRuntime, useTimebox } from '../state/hooks.js';
 import { copyConnectionUri, copyCredential, openPsql } from './Actions.js';

@@ -30,7 +30,7 @@ describe('the lint boundary around main/core', () => {
     ["import type { WebContents } from 'electron';", /main\/core never imports Electron/],
     ["import { ipcMain } from 'electron/main';", /main\/core never imports Electron/],
     ["import Store from 'electron-store';", /electron-store lives in main\/electron/],
-    ["import keytar from 'keytar';", /keytar lives in main\/adapters/],
+    ["import keytar from 'keytar';", /keytar lives in keychain\//],
     ["export { shell } from 'electron';", /main\/core never imports Electron/],
   ])('refuses %s in main/core', async (code, message) => {
     const found = await problems('main/core/timebox.ts', code);
@@ -46,7 +46,7 @@ describe('the lint boundary around main/core', () => {
     expect(await problems('main/core/timebox.ts', code)).toEqual([]);
   });
 
-  it.each(['main/electron/main.ts', 'main/adapters/keytar-keychain.ts'])(
+  it.each(['main/electron/main.ts', 'main/adapters/secret-service-unlock.ts'])(
     'leaves the adapters (%s) free to import Electron and keytar',
     async (file) => {
       expect(await problems(file, "import { app } from 'electron';\nimport keytar from 'keytar';")).toEqual(
@@ -58,4 +58,36 @@ describe('the lint boundary around main/core', () => {
       ]);
     },
   );
+});
+
+describe('the lint boundaries of the shared keychain and the CLI', () => {
+  it.each([
+    "import { TimeboxCore } from '../main/core/timebox.js';",
+    "import { program } from '../cli/program.js';",
+    "import { openDatabase } from '../server/db/database.js';",
+  ])('keeps keychain/ free of its users: refuses %s', async (code) => {
+    expect(await problems('keychain/keytar-keychain.ts', code)).toEqual([
+      expect.stringMatching(/keychain\/ is shared by the desktop app and the CLI/),
+    ]);
+  });
+
+  it('lets keychain/ use keytar and api/', async () => {
+    const code = "import keytar from 'keytar';\nimport { UserError } from '../api/errors.js';";
+    expect(await problems('keychain/keytar-keychain.ts', code)).toEqual([]);
+  });
+
+  it.each([
+    ["import { psqlEnvironment } from '../main/core/psql.js';", /cli\/ never imports the desktop app/],
+    ["import { openDatabase } from '../server/db/database.js';", /never its internals/],
+  ])('refuses %s in cli/', async (code, message) => {
+    const found = await problems('cli/main.ts', code);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  it('lets cli/ use api/ and the shared keychain', async () => {
+    const code =
+      "import { GrantClient } from '../api/grant-client.js';\nimport { keytarKeychain } from '../keychain/keytar-keychain.js';";
+    expect(await problems('cli/main.ts', code)).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UserError } from '../../main/core/errors.js';
+import { UserError } from '../../api/errors.js';
 import { CLIPBOARD_CLEAR_MS } from '../../main/core/ipc-handlers.js';
 import { trayModel, type TrayMenuItem } from '../../main/core/tray-model.js';
 import { DATABASES } from '../support/databases.js';

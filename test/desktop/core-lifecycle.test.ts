@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  grantAccount,
-  KeychainUnavailableError,
-  SESSION_ACCOUNT,
-  type Keychain,
-} from '../../main/core/keychain.js';
+import { grantAccount, SESSION_ACCOUNT } from '../../main/core/keychain-accounts.js';
+import { KeychainUnavailableError, type Keychain } from '../../keychain/keychain.js';
 import { trayModel } from '../../main/core/tray-model.js';
 import type { RequestView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';

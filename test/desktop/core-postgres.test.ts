@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLIPBOARD_CLEAR_MS } from '../../main/core/ipc-handlers.js';
-import type { PsqlEnvironment } from '../../main/core/psql.js';
+import type { PsqlEnvironment } from '../../api/postgres-login.js';
 import { DATABASES, postgresAvailable, postgresServerUrl } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { PostgresTarget } from '../support/postgres-target.js';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLOCK_CHECK_EVERY_MS } from '../../main/core/clock-watch.js';
-import { grantAccount, KeychainUnavailableError } from '../../main/core/keychain.js';
+import { grantAccount } from '../../main/core/keychain-accounts.js';
+import { KeychainUnavailableError } from '../../keychain/keychain.js';
 import { grantView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';
 import { startDesktop } from '../support/desktop.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { grantAccount, SESSION_ACCOUNT } from '../../main/core/keychain.js';
+import { grantAccount, SESSION_ACCOUNT } from '../../main/core/keychain-accounts.js';
 import { DATABASES } from '../support/databases.js';
 import { startDesktop, type TestDesktop } from '../support/desktop.js';
 import { keychainAvailable } from '../support/keychain.js';

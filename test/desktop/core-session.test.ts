@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SESSION_ACCOUNT } from '../../main/core/keychain.js';
+import { SESSION_ACCOUNT } from '../../main/core/keychain-accounts.js';
 import { trayModel } from '../../main/core/tray-model.js';
 import type { RequestView } from '../../api/schemas.js';
 import { DATABASES } from '../support/databases.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { grantAccount } from '../../main/core/keychain.js';
+import { grantAccount } from '../../main/core/keychain-accounts.js';
 import { trayModel } from '../../main/core/tray-model.js';
 import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';

@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { demoPolicy, type IssuerFactory, type Policy } from '../../server/index.js';
 import { dispatch } from '../../main/core/ipc-handlers.js';
-import { grantAccount } from '../../main/core/keychain.js';
-import type { PsqlEnvironment, PsqlLauncher } from '../../main/core/psql.js';
+import { grantAccount } from '../../main/core/keychain-accounts.js';
+import type { PsqlEnvironment } from '../../api/postgres-login.js';
+import type { PsqlLauncher } from '../../main/core/psql.js';
 import { TimeboxCore } from '../../main/core/timebox.js';
 import type { GrantState } from '../../preload/contract.js';
 import { testKeychain } from '../support/keychain.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createService } from '../../server/index.js';
-import { grantAccount, SESSION_ACCOUNT } from '../../main/core/keychain.js';
+import { grantAccount, SESSION_ACCOUNT } from '../../main/core/keychain-accounts.js';
 import type { Notice, NoticeKind } from '../../main/core/notifications.js';
 import type { StoredSettings } from '../../main/core/settings.js';
 import type { KeychainUnlocker } from '../../main/core/keychain-unlock.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../main/core/errors.js';
+import { UserError } from '../../api/errors.js';
 import {
   CLIPBOARD_CLEAR_MS,
   createHandlers,

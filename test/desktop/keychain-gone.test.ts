@@ -2,7 +2,7 @@
 import { privateKeyring } from '../support/private-keyring-session.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { secretServiceUnlocker } from '../../main/adapters/secret-service-unlock.js';
-import { KeychainUnavailableError } from '../../main/core/keychain.js';
+import { KeychainUnavailableError } from '../../keychain/keychain.js';
 import { trayModel } from '../../main/core/tray-model.js';
 import { startService, type RunningService } from '../support/service.js';
 import { desktopOf, sandboxGrant, type Person } from './harness.js';

@@ -1,7 +1,7 @@
 // First: the private keyring, before anything calls keytar (see the module).
 import { privateKeyring } from '../support/private-keyring-session.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { grantAccount } from '../../main/core/keychain.js';
+import { grantAccount } from '../../main/core/keychain-accounts.js';
 import { trayModel } from '../../main/core/tray-model.js';
 import { DATABASES } from '../support/databases.js';
 import { startDesktop } from '../support/desktop.js';
@@ -15,7 +15,7 @@ if (!privateKeyring)
 
 /** Whether the keyring holds an entry, locked or not (asked over D-Bus: keytar cannot see locked ones). */
 const holds = async (service: string, account: string): Promise<boolean> => {
-  const { gdbusSecretServiceLock } = await import('../../main/adapters/secret-service-lock.js');
+  const { gdbusSecretServiceLock } = await import('../../keychain/secret-service-lock.js');
   return (await gdbusSecretServiceLock().count(service, account)) > 0;
 };
 

@@ -1,9 +1,9 @@
 // First: the private keyring, before anything calls keytar (see the module).
 import { privateKeyring } from '../support/private-keyring-session.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gdbusSecretServiceLock } from '../../main/adapters/secret-service-lock.js';
+import { gdbusSecretServiceLock } from '../../keychain/secret-service-lock.js';
 import { secretServiceUnlocker } from '../../main/adapters/secret-service-unlock.js';
-import { grantAccount } from '../../main/core/keychain.js';
+import { grantAccount } from '../../main/core/keychain-accounts.js';
 import { DATABASES } from '../support/databases.js';
 import { startService, type RunningService } from '../support/service.js';
 import { desktopOf, sandboxGrant, stopEveryone, type Person } from './harness.js';

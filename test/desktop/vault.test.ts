@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  grantAccount,
-  KeychainUnavailableError,
-  SESSION_ACCOUNT,
-  type Keychain,
-} from '../../main/core/keychain.js';
+import { grantAccount, SESSION_ACCOUNT } from '../../main/core/keychain-accounts.js';
+import { KeychainUnavailableError, type Keychain } from '../../keychain/keychain.js';
 import { CredentialVault, type StoredCredential } from '../../main/core/vault.js';
 import { keychainAvailable, testKeychain } from '../support/keychain.js';
 import { ManualClock } from '../support/manual-clock.js';

@@ -3,7 +3,7 @@ import { INVOKE_METHODS, invokeChannel, PUSH_CHANNELS, type InvokeMethod } from 
 import type { AppState } from '../../preload/contract.js';
 import { createHandlers } from '../../main/core/ipc-handlers.js';
 import type { TimeboxCore } from '../../main/core/timebox.js';
-import { UserError } from '../../main/core/errors.js';
+import { UserError } from '../../api/errors.js';
 import { refuseStrayMessages, registerIpc, type InvokeEvent } from '../../main/electron/ipc.js';
 import { RendererPushes, type RendererContents } from '../../main/electron/renderer-pushes.js';
 import { FakeClipboard, FakeIpcMain, FakeWebContents } from './mocks/electron.js';

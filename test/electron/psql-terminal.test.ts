@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { PsqlEnvironment } from '../../main/core/psql.js';
+import type { PsqlEnvironment } from '../../api/postgres-login.js';
 import {
   psqlTerminal,
   SCRIPT_KEPT_MS,

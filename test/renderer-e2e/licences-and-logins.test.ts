@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { grantAccount } from '../../main/core/keychain.js';
+import { grantAccount } from '../../main/core/keychain-accounts.js';
 import type { GrantView, RequestView } from '../../api/schemas.js';
 import { keychainAvailable } from '../support/keychain.js';
 import { demoWithAnalytics, standInPostgresIssuer } from '../desktop/database-logins.js';

@@ -1,6 +1,6 @@
 import type { DesktopClock } from '../../main/core/clock.js';
 import { createHandlers, type Clipboard, type Handlers } from '../../main/core/ipc-handlers.js';
-import type { Keychain } from '../../main/core/keychain.js';
+import type { Keychain } from '../../keychain/keychain.js';
 import type { KeychainUnlocker } from '../../main/core/keychain-unlock.js';
 import type { Notice } from '../../main/core/notifications.js';
 import { readStoredSettings, type SettingsStore, type StoredSettings } from '../../main/core/settings.js';

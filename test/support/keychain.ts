@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import keytar from 'keytar';
-import { keytarKeychain } from '../../main/adapters/keytar-keychain.js';
-import { KeychainUnavailableError, type Keychain } from '../../main/core/keychain.js';
+import { keytarKeychain } from '../../keychain/keytar-keychain.js';
+import { KeychainUnavailableError, type Keychain } from '../../keychain/keychain.js';
 
 /**
  * The real OS keychain for tests, each suite under a service name of its own. `npm test` runs inside a

@@ -1,5 +1,5 @@
 import keytar from 'keytar';
-import { KeychainLockedError, KeychainUnavailableError, type Keychain } from '../core/keychain.js';
+import { KeychainLockedError, KeychainUnavailableError, type Keychain } from './keychain.js';
 import {
   gdbusSecretServiceLock,
   LockCheckUnavailableError,

@@ -1,8 +1,9 @@
-import { UserError } from './errors.js';
+import { UserError } from '../api/errors.js';
 
 /**
  * The operating system's keychain (macOS Keychain, Windows Credential Manager, the Secret Service on
  * Linux), narrowed to what Timebox needs. Every entry lives under one service name, one account each.
+ * Shared by the desktop app and the `timebox` command, which keep their entries under different services.
  */
 export interface Keychain {
   get(account: string): Promise<string | null>;
@@ -40,7 +41,3 @@ export class KeychainLockedError extends KeychainUnavailableError {
     this.name = 'KeychainLockedError';
   }
 }
-
-export const SESSION_ACCOUNT = 'session';
-export const grantAccount = (grantId: string): string => `grant:${grantId}`;
-export const GRANT_ACCOUNT_PREFIX = 'grant:';

@@ -1,5 +1,5 @@
 /**
- * Credential kinds the desktop treats specially. A module of its own, importing nothing, because the
+ * Credential kinds the clients (the desktop, the CLI) treat specially. A module of its own, importing nothing, because the
  * renderer reads it too (and must not pull zod or the core into its bundle).
  */
 

@@ -1,0 +1,144 @@
+import type { Command } from 'commander';
+import { ServiceError } from '../../api/errors.js';
+import type { GrantClient } from '../../api/grant-client.js';
+import { CliError, EXIT, usageError } from '../exit-codes.js';
+import {
+  createClient,
+  serverOption,
+  sessionStore,
+  signedIn,
+  type CliEnvironment,
+  type GlobalOptions,
+} from '../context.js';
+import { printJson } from '../output.js';
+import { terminalPrompter } from '../prompts.js';
+
+interface LoginOptions extends GlobalOptions {
+  readonly username?: string;
+  readonly otp?: string;
+  readonly sso?: string;
+}
+
+export function authCommands(program: Command, environment: CliEnvironment): void {
+  program
+    .command('login')
+    .description('Sign in and keep the session in the OS keychain')
+    .option('-u, --username <name>', 'who signs in (asked for when not given)')
+    .option('--otp <code>', 'the 6-digit code from your authenticator app (asked for when needed)')
+    .option('--sso <provider>', 'sign in with your company identity provider in the browser')
+    .action(async (_options: LoginOptions, command: Command) => {
+      await login(environment, command.optsWithGlobals<LoginOptions>());
+    });
+
+  program
+    .command('logout')
+    .description('End the session on the service and remove it from the keychain')
+    .action(async (_options: GlobalOptions, command: Command) => {
+      await logout(environment, command.optsWithGlobals<GlobalOptions>());
+    });
+
+  program
+    .command('whoami')
+    .description('Show who you are signed in as, and where')
+    .action(async (_options: GlobalOptions, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions>();
+      const session = await signedIn(environment, options);
+      const me = await session.client.me();
+      if (options.json === true) printJson(environment.stdout, { server: session.server, ...me });
+      else
+        environment.stdout.write(
+          `${me.username} (${me.displayName}) on ${session.server}\ngroups: ${me.groups.join(', ') || 'none'}${me.isAdmin ? '\nadministrator' : ''}\n`,
+        );
+    });
+}
+
+async function login(environment: CliEnvironment, options: LoginOptions): Promise<void> {
+  const server = serverOption(options, environment.env);
+  if (server === null)
+    throw usageError(
+      'Say which service to sign in to: timebox login --server <url> (or set TIMEBOX_SERVER).',
+    );
+  const { client } = createClient(environment, server, null);
+  if (options.sso !== undefined) {
+    await refuseSso(client, options.sso);
+    return;
+  }
+  if (options.otp !== undefined && !/^\d{6}$/.test(options.otp))
+    throw usageError(`--otp "${options.otp}" is not a 6-digit code.`);
+  // Read before the password is asked for: a missing or locked keychain is said at once, before a
+  // session is started on the service that could not be kept.
+  const store = await sessionStore(environment);
+  await store.read();
+  const prompter = terminalPrompter(environment.stdin, environment.stderr);
+  try {
+    const username = options.username ?? (await prompter.ask('Username: '));
+    if (username.trim() === '') throw usageError('A username is needed to sign in.');
+    const password = await prompter.ask('Password: ', { secret: true });
+    let answer: Awaited<ReturnType<GrantClient['login']>>;
+    try {
+      answer = await client.login(username.trim(), password, options.otp);
+    } catch (error) {
+      if (!(error instanceof ServiceError && error.code === 'otp_required' && options.otp === undefined))
+        throw error;
+      const otp = (await prompter.ask('Code from your authenticator app: ')).trim();
+      answer = await client.login(username.trim(), password, otp);
+    }
+    await store.save({
+      server,
+      token: answer.token,
+      expiresAt: answer.expiresAt,
+      username: answer.user.username,
+    });
+    if (options.json === true)
+      printJson(environment.stdout, { server, expiresAt: answer.expiresAt, user: answer.user });
+    else
+      environment.stdout.write(
+        `Signed in to ${server} as ${answer.user.username} until ${answer.expiresAt}.\n`,
+      );
+  } catch (error) {
+    if (error instanceof ServiceError && error.status === 401) throw new CliError(EXIT.signIn, error.message);
+    throw error;
+  } finally {
+    prompter.close();
+  }
+}
+
+/**
+ * Company sign-in (a browser and a loopback redirect) is not part of this command yet: it says so, and
+ * says whether the service offers any provider at all, instead of failing in some other way.
+ */
+async function refuseSso(client: GrantClient, provider: string): Promise<never> {
+  let providers: readonly { id: string; name: string }[] = [];
+  try {
+    providers = (await client.authMethods()).oidc;
+  } catch (error) {
+    // A service without company sign-in does not know the route.
+    if (!(error instanceof ServiceError && error.status === 404)) throw error;
+  }
+  if (providers.length === 0)
+    throw new CliError(
+      EXIT.error,
+      'Company sign-in (--sso) is not available on this service; sign in with your username and password.',
+    );
+  const offered = providers.map((candidate) => candidate.id).join(', ');
+  throw new CliError(
+    EXIT.error,
+    providers.some((candidate) => candidate.id === provider)
+      ? `This version of timebox cannot sign in with ${provider} yet; sign in with your username and password, or in the desktop app.`
+      : `This service has no identity provider "${provider}"; it offers ${offered}.`,
+  );
+}
+
+async function logout(environment: CliEnvironment, options: GlobalOptions): Promise<void> {
+  const session = await signedIn(environment, options);
+  if (session.source === 'environment')
+    throw usageError('The session comes from TIMEBOX_TOKEN: unset it to sign out of this shell.');
+  try {
+    await session.client.logout();
+  } catch (error) {
+    // A session the service already ended is still removed here; any other failure keeps it to retry.
+    if (!(error instanceof ServiceError && error.status === 401)) throw error;
+  }
+  await (await sessionStore(environment)).forget();
+  environment.stdout.write(`Signed out of ${session.server}.\n`);
+}
