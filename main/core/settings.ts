@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Settings } from '../../preload/contract.js';
+import type { InvokeArgs, Settings } from '../../preload/contract.js';
 
 /** A credential kept in the keychain, as the index in the settings file records it: no secret here. */
 export const vaultEntrySchema = z.object({
@@ -79,5 +79,21 @@ export function publicSettings(stored: StoredSettings): Settings {
     reminderLeadsSeconds: stored.reminderLeadsSeconds,
     doNotDisturb: stored.doNotDisturb,
     launchAtLogin: stored.launchAtLogin,
+  };
+}
+
+/** The stored settings with a change the person made: a URL without its trailing slashes, leads once each, longest first. */
+export function patchedSettings(
+  current: StoredSettings,
+  patch: InvokeArgs<'updateSettings'>,
+): StoredSettings {
+  return {
+    ...current,
+    ...(patch.serviceUrl === undefined ? {} : { serviceUrl: patch.serviceUrl?.replace(/\/+$/, '') ?? null }),
+    ...(patch.reminderLeadsSeconds === undefined
+      ? {}
+      : { reminderLeadsSeconds: [...new Set(patch.reminderLeadsSeconds)].sort((a, b) => b - a) }),
+    ...(patch.doNotDisturb === undefined ? {} : { doNotDisturb: patch.doNotDisturb }),
+    ...(patch.launchAtLogin === undefined ? {} : { launchAtLogin: patch.launchAtLogin }),
   };
 }

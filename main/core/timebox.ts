@@ -19,16 +19,14 @@ import { UserError } from '../../api/errors.js';
 import { GrantClient } from '../../api/grant-client.js';
 import { GrantCredentials } from './grant-credentials.js';
 import { readInsights } from './insights.js';
-import { KeychainUnavailableError } from '../../keychain/keychain.js';
-import { unlockResult } from './keychain-unlock.js';
-import { KeychainWatch } from './keychain-watch.js';
+import { KeychainRecovery } from './keychain-recovery.js';
 import { LiveSync } from './live-sync.js';
 import { NotificationPolicy } from './notifications.js';
 import { psqlEnvironment } from '../../api/postgres-login.js';
 import { noTerminal, postgresLogin } from './psql.js';
 import { periodEnding } from './seat-pools.js';
 import { Session } from './session.js';
-import { publicSettings } from './settings.js';
+import { patchedSettings, publicSettings } from './settings.js';
 import { StateStore } from './state-store.js';
 import { CredentialVault, type StoredCredential } from './vault.js';
 
@@ -55,9 +53,7 @@ export class TimeboxCore {
   private readonly credentials: GrantCredentials;
   private readonly notices: NotificationPolicy;
   private readonly clockWatch: ClockWatch;
-  private readonly keychainWatch: KeychainWatch;
-  /** start() met a locked or missing keychain: the start-up sweep and the saved session wait for it. */
-  private startWaits = false;
+  private readonly keychain: KeychainRecovery;
   private readonly navigationListeners = new Set<(target: NavigationTarget) => void>();
   /** The service's clock offset as last measured: what deadlines go by while it is measured again. */
   private lastOffsetMs = 0;
@@ -129,9 +125,8 @@ export class TimeboxCore {
       offsetMs: () => this.measuredOffsetMs(),
       call: (operation) => this.call(operation),
     };
-    this.keychainWatch = new KeychainWatch(deps.clock, () => this.keychainAgain());
     this.credentials = new GrantCredentials(this.context, () => {
-      this.keychainWatch.ensure();
+      this.keychain.ensureWatching();
     });
     this.sync = new LiveSync(this.context, this.credentials, {
       sessionEnded: (code) => {
@@ -156,6 +151,7 @@ export class TimeboxCore {
     this.clockWatch = new ClockWatch(deps.clock, () => {
       this.clockMayHaveChanged();
     });
+    this.keychain = new KeychainRecovery(deps.clock, store, this.credentials, this.session, deps.unlocker);
   }
 
   /**
@@ -164,15 +160,12 @@ export class TimeboxCore {
    */
   async start(): Promise<void> {
     this.clockWatch.start();
-    // The lock is checked before anything else touches the keychain (keytar crashes searching a locked
-    // one): while it is locked or missing, the app runs, says so, and carries on when it answers.
-    await this.credentials.probeKeychain();
-    if (this.store.state.keychain.available) await this.startWithKeychain();
-    else this.startWaits = true;
+    // While the keychain is locked or missing, the app runs, says so, and carries on when it answers.
+    await this.keychain.start();
   }
 
   async stop(): Promise<void> {
-    this.keychainWatch.stop();
+    this.keychain.stop();
     this.clockWatch.stop();
     this.sync.stop();
     this.notices.flush();
@@ -318,47 +311,9 @@ export class TimeboxCore {
     return this.call(() => readInsights(this.client, from, to));
   }
 
-  private async startWithKeychain(): Promise<void> {
-    this.startWaits = false;
-    await this.credentials.sweepExpired();
-    // Signed in meanwhile (the token then lives in memory only): the saved session is not wanted.
-    if (this.session.token !== null) return;
-    try {
-      await this.session.resume();
-    } catch (error) {
-      if (!(error instanceof KeychainUnavailableError)) throw error;
-      this.startWaits = true; // locked again between the check and the read
-      await this.credentials.probeKeychain();
-    }
-  }
-
-  /**
-   * The keychain watch's attempt: when the keychain answers again, finish what waited for it (the
-   * start-up sweep and saved session, credentials kept after their grants ended, credentials to fetch).
-   * Answers whether anything still waits.
-   */
-  private async keychainAgain(): Promise<boolean> {
-    await this.credentials.probeKeychain();
-    if (this.store.state.keychain.available) {
-      if (this.startWaits) await this.startWithKeychain();
-      await this.credentials.retryKept();
-      if (this.store.state.session.status === 'signed-in') await this.credentials.reconcile();
-    }
-    return !this.store.state.keychain.available || this.startWaits || this.credentials.hasKept();
-  }
-
-  /**
-   * Asks the OS to unlock the keychain; once it is, what waited for it is finished now, not at the
-   * watch's next look.
-   */
-  async unlockKeychain(): Promise<KeychainUnlockResult> {
-    if (!this.deps.unlocker) return unlockResult('not-offered');
-    const { outcome, detail } = await this.deps.unlocker.unlock();
-    if (outcome !== 'unlocked') return unlockResult(outcome, detail);
-    // Its failures are in the state, as when the watch asks (which goes on while anything still waits).
-    await this.keychainAgain().catch(() => undefined);
-    // Unlocked as our own lock check sees it (the default collection and each of our entries), or not said.
-    return unlockResult(this.store.state.keychain.available ? 'unlocked' : 'dismissed');
+  /** Asks the OS to unlock the keychain, and finishes at once what waited for it. */
+  unlockKeychain(): Promise<KeychainUnlockResult> {
+    return this.keychain.unlock();
   }
 
   async refresh(): Promise<void> {
@@ -367,17 +322,7 @@ export class TimeboxCore {
 
   async updateSettings(patch: InvokeArgs<'updateSettings'>): Promise<Settings> {
     const current = this.deps.settings.read();
-    const next = {
-      ...current,
-      ...(patch.serviceUrl === undefined
-        ? {}
-        : { serviceUrl: patch.serviceUrl?.replace(/\/+$/, '') ?? null }),
-      ...(patch.reminderLeadsSeconds === undefined
-        ? {}
-        : { reminderLeadsSeconds: [...new Set(patch.reminderLeadsSeconds)].sort((a, b) => b - a) }),
-      ...(patch.doNotDisturb === undefined ? {} : { doNotDisturb: patch.doNotDisturb }),
-      ...(patch.launchAtLogin === undefined ? {} : { launchAtLogin: patch.launchAtLogin }),
-    };
+    const next = patchedSettings(current, patch);
     const serviceChanged = next.serviceUrl !== current.serviceUrl;
     // Another service means another identity: nothing of this one's may stay behind, even when its session
     // has already ended (its grants may still have credentials here).
