@@ -26,9 +26,9 @@ export async function timedLifecycle(client: BenchClient, token: string): Promis
   return { request: requested - started, credential: performance.now() - requested };
 }
 
-export interface OpenLoopRun {
-  /** Per step, then the whole lifecycle, in ms: one entry per lifecycle that finished after the warm-up. */
-  readonly steps: { readonly request: number[]; readonly credential: number[]; readonly whole: number[] };
+export interface OpenLoopRun<T> {
+  /** What each arrival due after the warm-up answered, and how long it took from when it was due, ms. */
+  readonly finished: readonly { readonly value: T; readonly latencyMs: number }[];
   readonly errors: number;
   /** Arrivals that were due but could not be started on time (the load generator fell behind), if any. */
   readonly lateStarts: number;
@@ -41,13 +41,13 @@ export interface OpenLoopRun {
  * saturation shows mostly its own queue. Arrival n is due at start + n / rate; each is timed from when it
  * was due, so a generator that falls behind adds to the figures instead of hiding the wait.
  */
-export async function openLoop(options: {
+export async function openLoop<T>(options: {
   ratePerSecond: number;
   warmupMs: number;
   durationMs: number;
-  iteration: (arrival: number) => Promise<StepTimes>;
-}): Promise<OpenLoopRun> {
-  const steps = { request: [] as number[], credential: [] as number[], whole: [] as number[] };
+  iteration: (arrival: number) => Promise<T>;
+}): Promise<OpenLoopRun<T>> {
+  const finished: { value: T; latencyMs: number }[] = [];
   let errors = 0;
   let lateStarts = 0;
   const intervalMs = 1000 / options.ratePerSecond;
@@ -64,11 +64,8 @@ export async function openLoop(options: {
     else if (wait < -intervalMs) lateStarts += 1;
     const measured = due >= measureFrom;
     const running = options.iteration(arrival).then(
-      (times) => {
-        if (!measured) return;
-        steps.request.push(times.request);
-        steps.credential.push(times.credential);
-        steps.whole.push(performance.now() - due);
+      (value) => {
+        if (measured) finished.push({ value, latencyMs: performance.now() - due });
       },
       () => {
         if (measured) errors += 1;
@@ -79,5 +76,5 @@ export async function openLoop(options: {
     arrival += 1;
   }
   await Promise.all(inFlight);
-  return { steps, errors, lateStarts, arrived: arrival };
+  return { finished, errors, lateStarts, arrived: arrival };
 }
