@@ -31,6 +31,14 @@ export class BenchClient {
     return { status: response.statusCode, json: text ? (JSON.parse(text) as unknown) : null };
   }
 
+  /** A GET whose answer is text, not JSON (/metrics). */
+  async text(path: string): Promise<string> {
+    const response = await this.pool.request({ method: 'GET', path });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`GET ${path} answered ${response.statusCode}`);
+    return text;
+  }
+
   async login(username: string, password: string): Promise<string> {
     const { status, json } = await this.call('POST', '/v1/auth/login', undefined, { username, password });
     if (

@@ -38,6 +38,8 @@ interface Measured {
 }
 
 interface Introspected {
+  /** How many answers, by what told the grant's state (memory, database), over every process's /metrics. */
+  readonly sources: string;
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -90,6 +92,7 @@ async function measureLifecycles(
       }),
     ]);
     const usage = await cpu;
+    const sources = await introspectionSources(clients);
     return {
       perSecond: (run.completed * 1000) / run.elapsedMs,
       p99Ms: percentile(run.latenciesMs, 99),
@@ -106,6 +109,7 @@ async function measureLifecycles(
           99,
         ),
         errors: checks.errors,
+        sources,
       },
     };
   } finally {
@@ -179,6 +183,19 @@ async function openLoopResults(
   } finally {
     await Promise.all(clients.map((client) => client.close()));
   }
+}
+
+/** The services' own count of introspection answers by source, from /metrics: "memory 1990, database 10". */
+async function introspectionSources(clients: readonly BenchClient[]): Promise<string> {
+  const totals = new Map<string, number>();
+  for (const client of clients) {
+    const text = await client.text('/metrics');
+    for (const match of text.matchAll(/^timebox_introspections_total\{[^}]*source="(\w+)"[^}]*\} (\d+)/gm)) {
+      const [, source = '', count = '0'] = match;
+      if (source !== 'token') totals.set(source, (totals.get(source) ?? 0) + Number(count));
+    }
+  }
+  return [...totals].map(([source, count]) => `${source} ${count}`).join(', ');
 }
 
 interface Replayed {
@@ -348,7 +365,7 @@ export async function lifecycleScenario(policyFile: string, full: boolean): Prom
           round(run.introspection.p99Ms, 2),
           10,
           'lower',
-          `a resource server asking ${INTROSPECTIONS_PER_SECOND} times a second beside the ${CONCURRENCY} lifecycle workers: ${round(run.introspection.perSecond)}/s answered, p50 ${round(run.introspection.p50Ms, 2)} ms, ${run.introspection.errors} errors`,
+          `a resource server asking ${INTROSPECTIONS_PER_SECOND} times a second beside the ${CONCURRENCY} lifecycle workers: ${round(run.introspection.perSecond)}/s answered, p50 ${round(run.introspection.p50Ms, 2)} ms, ${run.introspection.errors} errors; answered from ${run.introspection.sources || 'no /metrics'}`,
         ),
         ...openLoopRows,
       ];
