@@ -1,23 +1,13 @@
-import { useEffect, useState } from 'react';
-import type { InsightsReport, IpcResult, SeatPoolPeriod } from '../../../preload/contract.js';
+import { useCallback } from 'react';
+import type { SeatPoolPeriod } from '../../../preload/contract.js';
 import { EmptyState } from '../../components/EmptyState.js';
+import { PeriodPicker, periodLabel } from '../../components/PeriodPicker.js';
+import { usePeriodReport } from '../../state/period-report.js';
 import { useApp, useRuntime } from '../../state/hooks.js';
 import { resourceName } from '../../state/selectors.js';
 import { RecommendationList } from './RecommendationList.js';
 import { RoleTable } from './RoleTable.js';
 import { SeatChart } from './SeatChart.js';
-
-const PERIODS: readonly { readonly period: SeatPoolPeriod; readonly label: string }[] = [
-  { period: '24h', label: '24 hours' },
-  { period: '7d', label: '7 days' },
-  { period: '30d', label: '30 days' },
-];
-
-interface Answer {
-  readonly period: SeatPoolPeriod;
-  readonly attempt: number;
-  readonly result: IpcResult<InsightsReport>;
-}
 
 /**
  * Insights (administrators): what to change in the policy, with its evidence; each seat pool over time;
@@ -27,45 +17,15 @@ interface Answer {
 export function InsightsView() {
   const runtime = useRuntime();
   const catalog = useApp((app) => app.catalog);
-  const [period, setPeriod] = useState<SeatPoolPeriod>('30d');
-  const [attempt, setAttempt] = useState(0);
-  const [answer, setAnswer] = useState<Answer | null>(null);
-
-  useEffect(() => {
-    let current = true;
-    void runtime.api.insights({ period }).then((result) => {
-      if (current) setAnswer({ period, attempt, result });
-    });
-    return () => {
-      current = false;
-    };
-  }, [runtime, period, attempt]);
-
-  const loading = answer?.period !== period || answer.attempt !== attempt;
+  const read = useCallback((period: SeatPoolPeriod) => runtime.api.insights({ period }), [runtime]);
+  const { period, setPeriod, answer, loading, again } = usePeriodReport(read, '30d');
   const report = answer?.result.ok === true ? answer.result.value : null;
-  const again = (): void => {
-    setAttempt((count) => count + 1);
-  };
 
   return (
     <section className="view insights" aria-labelledby="insights-heading" aria-busy={loading}>
       <header className="view-header">
         <h1 id="insights-heading">Insights</h1>
-        <div className="period-picker" role="group" aria-label="Period">
-          {PERIODS.map((choice) => (
-            <button
-              key={choice.period}
-              type="button"
-              className="chip"
-              aria-pressed={choice.period === period}
-              onClick={() => {
-                setPeriod(choice.period);
-              }}
-            >
-              {choice.label}
-            </button>
-          ))}
-        </div>
+        <PeriodPicker period={period} onChange={setPeriod} />
       </header>
       {answer === null || (report === null && loading) ? (
         <EmptyState tone="loading" title="Reading how access was used…" />
@@ -85,7 +45,7 @@ export function InsightsView() {
         <>
           <p className="view-intro">
             <span>
-              The last {PERIODS.find((choice) => choice.period === answer.period)?.label}
+              The last {periodLabel(answer.period)}
               {loading ? ' · updating…' : '.'}
             </span>
             <button type="button" className="link-button" onClick={again} disabled={loading}>
