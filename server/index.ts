@@ -11,7 +11,7 @@ export { hashPassword, type ScryptCost } from './auth/passwords.js';
 // The policy it runs.
 export { loadPolicyFile, parsePolicy, PolicyError, type PolicySource } from './config/load.js';
 export { demoPolicy } from './demo/demo.js';
-export type { Policy } from './policy/types.js';
+export type { OidcProvider, Policy } from './policy/types.js';
 // A role's conditions, for suites that give a role some without a policy file.
 export { HoursCondition } from './policy/conditions/hours.js';
 export { NetworksCondition, parseNetwork, type NetworkRange } from './policy/conditions/networks.js';

@@ -5,7 +5,7 @@ import { nativeSignIn } from '../../api/native-sign-in.js';
 import type { Policy } from '../../server/index.js';
 import { Browser, type Landing } from '../support/browser.js';
 import { memoryKeychain, startDesktop } from '../support/desktop.js';
-import { startIdp, type RunningIdp } from '../support/oidc-idp.js';
+import { acmeProvider, type RunningIdp, startIdp } from '../support/oidc-idp.js';
 import { demoOrganisation, startService, type RunningService } from '../support/service.js';
 
 const CLIENT_SECRET = 'native-sign-in-client-secret';
@@ -28,18 +28,10 @@ async function withIdp(issuer: string): Promise<Policy> {
       provisioning: 'jit',
       scimTokenHash: null,
       oidc: [
-        {
-          id: 'acme',
-          name: 'Acme SSO',
-          issuer,
-          clientId: 'timebox',
-          clientSecret: CLIENT_SECRET,
-          scopes: ['openid', 'profile', 'groups'],
-          usernameClaim: 'preferred_username',
-          groupsClaim: 'groups',
+        acmeProvider(issuer, CLIENT_SECRET, {
           groupMap: new Map([['eng-all', 'engineers']]),
           mfaAmr: ['otp'],
-        },
+        }),
       ],
     },
   };

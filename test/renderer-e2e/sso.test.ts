@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Policy } from '../../server/index.js';
 import { keychainAvailable } from '../support/keychain.js';
-import { startIdp, type RunningIdp } from '../support/oidc-idp.js';
+import { acmeProvider, type RunningIdp, startIdp } from '../support/oidc-idp.js';
 import { demoOrganisation } from '../support/service.js';
 import { captureView } from './support/look.js';
 import { suiteWorld } from './support/world.js';
@@ -30,20 +30,7 @@ describe.runIf(keychainAvailable)('company sign-in in the app', () => {
         password: true,
         provisioning: 'jit',
         scimTokenHash: null,
-        oidc: [
-          {
-            id: 'acme',
-            name: 'Acme SSO',
-            issuer: idp.issuer,
-            clientId: 'timebox',
-            clientSecret: CLIENT_SECRET,
-            scopes: ['openid', 'profile', 'groups'],
-            usernameClaim: 'preferred_username',
-            groupsClaim: 'groups',
-            groupMap: new Map([['eng-all', 'engineers']]),
-            mfaAmr: ['mfa'],
-          },
-        ],
+        oidc: [acmeProvider(idp.issuer, CLIENT_SECRET, { groupMap: new Map([['eng-all', 'engineers']]) })],
       },
     }),
   });

@@ -1,3 +1,4 @@
+import { acmeProvider } from '../support/oidc-idp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Policy } from '../../server/policy/types.js';
 import { DATABASES } from '../support/databases.js';
@@ -12,20 +13,7 @@ async function withProvider(issuer: string): Promise<Policy> {
       password: true,
       provisioning: 'jit',
       scimTokenHash: null,
-      oidc: [
-        {
-          id: 'acme',
-          name: 'Acme SSO',
-          issuer,
-          clientId: 'timebox',
-          clientSecret: 'forged-idp-client-secret',
-          scopes: ['openid', 'profile', 'groups'],
-          usernameClaim: 'preferred_username',
-          groupsClaim: 'groups',
-          groupMap: new Map(),
-          mfaAmr: ['mfa'],
-        },
-      ],
+      oidc: [acmeProvider(issuer, 'forged-idp-client-secret')],
     },
   };
 }

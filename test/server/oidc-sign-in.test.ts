@@ -3,7 +3,7 @@ import type { GrantView, RequestView } from '../../api/schemas.js';
 import type { OidcProvider, Policy } from '../../server/policy/types.js';
 import { Browser } from '../support/browser.js';
 import { DATABASES } from '../support/databases.js';
-import { startIdp, type RunningIdp } from '../support/oidc-idp.js';
+import { acmeProvider, type RunningIdp, startIdp } from '../support/oidc-idp.js';
 import {
   LOOPBACK_REDIRECT,
   pkcePair,
@@ -53,18 +53,11 @@ const IDP_PEOPLE = {
 };
 
 function acme(issuer: string): OidcProvider {
-  return {
-    id: 'acme',
-    name: 'Acme SSO',
-    issuer,
-    clientId: 'timebox',
-    clientSecret: CLIENT_SECRET,
+  return acmeProvider(issuer, CLIENT_SECRET, {
     scopes: ['openid', 'profile', 'email', 'groups'],
-    usernameClaim: 'preferred_username',
-    groupsClaim: 'groups',
     groupMap: new Map([['eng-all', 'engineers']]),
     mfaAmr: ['mfa', 'otp', 'hwk', 'swk'],
-  };
+  });
 }
 
 async function withIdp(issuer: string, password = true): Promise<Policy> {

@@ -4,7 +4,7 @@ import type { GrantView, RequestView } from '../../api/schemas.js';
 import type { Policy } from '../../server/policy/types.js';
 import { DATABASES } from '../support/databases.js';
 import type { ApiResponse } from '../support/http.js';
-import { startIdp, type RunningIdp } from '../support/oidc-idp.js';
+import { acmeProvider, type RunningIdp, startIdp } from '../support/oidc-idp.js';
 import { signInThroughBrowser } from '../support/native-sign-in-steps.js';
 import { demoOrganisation, startService, type RunningService } from '../support/service.js';
 
@@ -57,20 +57,7 @@ async function withScim(issuer: string): Promise<Policy> {
       password: true,
       provisioning: 'jit',
       scimTokenHash: createHash('sha256').update(SCIM_TOKEN).digest('hex'),
-      oidc: [
-        {
-          id: 'acme',
-          name: 'Acme SSO',
-          issuer,
-          clientId: 'timebox',
-          clientSecret: CLIENT_SECRET,
-          scopes: ['openid', 'profile', 'groups'],
-          usernameClaim: 'preferred_username',
-          groupsClaim: 'groups',
-          groupMap: new Map(),
-          mfaAmr: ['mfa'],
-        },
-      ],
+      oidc: [acmeProvider(issuer, CLIENT_SECRET)],
     },
   };
 }

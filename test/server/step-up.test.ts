@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Policy, Resource, Role } from '../../server/policy/types.js';
 import { DATABASES } from '../support/databases.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { startIdp, type RunningIdp } from '../support/oidc-idp.js';
+import { acmeProvider, type RunningIdp, startIdp } from '../support/oidc-idp.js';
 import { signInThroughBrowser } from '../support/native-sign-in-steps.js';
 import { demoOrganisation, startService, type RunningService } from '../support/service.js';
 
@@ -36,20 +36,7 @@ async function stepUpPolicy(issuer: string): Promise<Policy> {
       password: true,
       provisioning: 'jit',
       scimTokenHash: null,
-      oidc: [
-        {
-          id: 'acme',
-          name: 'Acme SSO',
-          issuer,
-          clientId: 'timebox',
-          clientSecret: CLIENT_SECRET,
-          scopes: ['openid', 'profile', 'groups'],
-          usernameClaim: 'preferred_username',
-          groupsClaim: 'groups',
-          groupMap: new Map(),
-          mfaAmr: ['otp'],
-        },
-      ],
+      oidc: [acmeProvider(issuer, CLIENT_SECRET, { mfaAmr: ['otp'] })],
     },
   };
 }

@@ -1,6 +1,32 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
+import type { OidcProvider } from '../../server/index.js';
+
+/**
+ * The suites' company provider as the policy names it, "Acme SSO", registered at the stand-in as client
+ * `timebox` with the suite's own secret; `overrides` for what a suite is about (its group map, the `amr`
+ * values it counts as MFA, more scopes).
+ */
+export function acmeProvider(
+  issuer: string,
+  clientSecret: string,
+  overrides: Partial<Pick<OidcProvider, 'scopes' | 'groupMap' | 'mfaAmr'>> = {},
+): OidcProvider {
+  return {
+    id: 'acme',
+    name: 'Acme SSO',
+    issuer,
+    clientId: 'timebox',
+    clientSecret,
+    scopes: ['openid', 'profile', 'groups'],
+    usernameClaim: 'preferred_username',
+    groupsClaim: 'groups',
+    groupMap: new Map(),
+    mfaAmr: ['mfa'],
+    ...overrides,
+  };
+}
 
 /** A person at the stand-in provider: their password, and the claims their ID token carries. */
 export interface IdpAccount {
