@@ -7,6 +7,7 @@ import {
   serverOption,
   sessionStore,
   signedIn,
+  userAgentOf,
   type CliEnvironment,
   type GlobalOptions,
 } from '../context.js';
@@ -20,6 +21,7 @@ interface LoginOptions extends GlobalOptions {
   readonly sso?: string;
   /** False with --no-browser. */
   readonly browser: boolean;
+  readonly maxAge?: string;
 }
 
 export function authCommands(program: Command, environment: CliEnvironment): void {
@@ -29,6 +31,10 @@ export function authCommands(program: Command, environment: CliEnvironment): voi
     .option('-u, --username <name>', 'who signs in (asked for when not given)')
     .option('--otp <code>', 'the 6-digit code from your authenticator app (asked for when needed)')
     .option('--sso <provider>', 'sign in with your company identity provider in the browser')
+    .option(
+      '--max-age <seconds>',
+      'with --sso: the provider asks you again if you signed in there longer ago than this (0: always)',
+    )
     .option('--no-browser', 'with --sso: print the address to open instead of opening a browser (over SSH)')
     .action(async (_options: LoginOptions, command: Command) => {
       await login(environment, command.optsWithGlobals<LoginOptions>());
@@ -123,7 +129,8 @@ async function loginWithProvider(
     printUrlOnly: !options.browser,
     env: environment.env,
     stderr: environment.stderr,
-    userAgent: `timebox-cli/${environment.version} (${process.platform})`,
+    userAgent: userAgentOf(environment),
+    ...(options.maxAge === undefined ? {} : { maxAgeSeconds: parseMaxAge(options.maxAge) }),
   });
   await store.save({
     server,
@@ -137,6 +144,11 @@ async function loginWithProvider(
     environment.stdout.write(
       `Signed in to ${server} as ${answer.user.username} (${answer.user.displayName}) with ${provider} until ${answer.expiresAt}.\n`,
     );
+}
+
+function parseMaxAge(text: string): number {
+  if (!/^\d+$/.test(text)) throw usageError(`--max-age "${text}" is not a whole number of seconds.`);
+  return Number(text);
 }
 
 async function logout(environment: CliEnvironment, options: GlobalOptions): Promise<void> {
