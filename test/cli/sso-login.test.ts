@@ -8,7 +8,7 @@ import { keytarKeychain } from '../../keychain/keytar-keychain.js';
 import { Browser } from '../support/browser.js';
 import { DATABASES } from '../support/databases.js';
 import { keychainAvailable } from '../support/keychain.js';
-import { startIdp, type RunningIdp } from '../support/oidc-idp.js';
+import { acmeProvider, startIdp, type RunningIdp } from '../support/oidc-idp.js';
 import { demoOrganisation, startService, type RunningService } from '../support/service.js';
 import {
   buildTimebox,
@@ -47,18 +47,10 @@ async function withIdp(issuer: string): Promise<Policy> {
     identity: {
       password: true,
       oidc: [
-        {
-          id: 'acme',
-          name: 'Acme SSO',
-          issuer,
-          clientId: 'timebox',
-          clientSecret: CLIENT_SECRET,
-          scopes: ['openid', 'profile', 'email', 'groups'],
-          usernameClaim: 'preferred_username',
-          groupsClaim: 'groups',
+        acmeProvider(issuer, CLIENT_SECRET, {
           groupMap: new Map([['eng-all', 'engineers']]),
           mfaAmr: ['mfa', 'otp'],
-        },
+        }),
       ],
       provisioning: 'jit',
       scimTokenHash: null,
