@@ -48,7 +48,8 @@ export async function ssoSignIn(client: GrantClient, options: SsoSignInOptions):
       );
     if (error instanceof ServiceError && error.code === 'sign_in_cancelled')
       throw new CliError(EXIT.interrupted, 'The sign-in was cancelled.');
-    if (error instanceof ServiceError && error.status === null)
+    // The browser came back with the provider's refusal (no HTTP status: it never reached the service).
+    if (error instanceof ServiceError && error.status === null && error.code !== 'network_error')
       throw new CliError(EXIT.signIn, `The identity provider did not sign you in: ${error.message}`);
     throw error;
   } finally {
