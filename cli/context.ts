@@ -95,10 +95,15 @@ export function createClient(
     offset,
     // One quick retry: a person at a terminal would rather hear at once that the service is down.
     retry: { attempts: 2, baseDelayMs: 300, maxDelayMs: 1000 },
-    userAgent: `timebox-cli/${environment.version} (${process.platform})`,
+    userAgent: userAgentOf(environment),
   });
   return { client, offset };
 }
+/** Sent with every call (and the sign-in's code redemption): the service's session list shows it. */
+export function userAgentOf(environment: CliEnvironment): string {
+  return `timebox-cli/${environment.version} (${process.platform})`;
+}
+
 export interface SignedInClient {
   readonly client: GrantClient;
   readonly offset: ClockOffsetEstimator;

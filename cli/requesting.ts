@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { ServiceError } from '../api/errors.js';
 import type { GrantClient } from '../api/grant-client.js';
 import type { GrantView, RequestView } from '../api/schemas.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { Progress } from './progress.js';
+import type { StepUp } from './step-up.js';
 import { findRole, type Target } from './target.js';
 import { isOpen, statusLine, waitForDecision } from './wait.js';
 
@@ -12,25 +14,33 @@ export interface AccessAsk {
   readonly ticket?: string;
 }
 
-/** Asks for access; the role's default duration when none is given (which needs the catalog). */
+/**
+ * Asks for access; the role's default duration when none is given (which needs the catalog). A role that
+ * asks for a stronger or fresher sign-in is asked again after `stepUp`, with the same Idempotency-Key.
+ */
 export async function createRequest(
   client: GrantClient,
   target: Target,
   ask: AccessAsk,
+  stepUp: StepUp,
 ): Promise<RequestView> {
   const durationSeconds =
     ask.durationSeconds ?? findRole(await client.resources(), target).defaultDurationSeconds;
-  return client.createRequest(
-    {
-      resourceId: target.resourceId,
-      role: target.role,
-      durationSeconds,
-      reason: ask.reason ?? '',
-      ...(ask.ticket === undefined ? {} : { ticket: ask.ticket }),
-    },
-    // One key per ask: a retry after a lost answer returns the same request instead of a second one.
-    randomUUID(),
-  );
+  const input = {
+    resourceId: target.resourceId,
+    role: target.role,
+    durationSeconds,
+    reason: ask.reason ?? '',
+    ...(ask.ticket === undefined ? {} : { ticket: ask.ticket }),
+  };
+  // One key per ask: a retry after a lost answer returns the same request instead of a second one.
+  const idempotencyKey = randomUUID();
+  try {
+    return await client.createRequest(input, idempotencyKey);
+  } catch (error) {
+    if (!(error instanceof ServiceError && error.code === 'step_up_required')) throw error;
+    return (await stepUp(error)).createRequest(input, idempotencyKey);
+  }
 }
 
 /**

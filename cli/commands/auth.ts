@@ -7,16 +7,21 @@ import {
   serverOption,
   sessionStore,
   signedIn,
+  userAgentOf,
   type CliEnvironment,
   type GlobalOptions,
 } from '../context.js';
 import { printJson } from '../output.js';
 import { terminalPrompter } from '../prompts.js';
+import { ssoSignIn } from '../sso.js';
 
 interface LoginOptions extends GlobalOptions {
   readonly username?: string;
   readonly otp?: string;
   readonly sso?: string;
+  /** False with --no-browser. */
+  readonly browser: boolean;
+  readonly maxAge?: string;
 }
 
 export function authCommands(program: Command, environment: CliEnvironment): void {
@@ -26,6 +31,11 @@ export function authCommands(program: Command, environment: CliEnvironment): voi
     .option('-u, --username <name>', 'who signs in (asked for when not given)')
     .option('--otp <code>', 'the 6-digit code from your authenticator app (asked for when needed)')
     .option('--sso <provider>', 'sign in with your company identity provider in the browser')
+    .option(
+      '--max-age <seconds>',
+      'with --sso: the provider asks you again if you signed in there longer ago than this (0: always)',
+    )
+    .option('--no-browser', 'with --sso: print the address to open instead of opening a browser (over SSH)')
     .action(async (_options: LoginOptions, command: Command) => {
       await login(environment, command.optsWithGlobals<LoginOptions>());
     });
@@ -60,7 +70,7 @@ async function login(environment: CliEnvironment, options: LoginOptions): Promis
     );
   const { client } = createClient(environment, server, null);
   if (options.sso !== undefined) {
-    await refuseSso(client, options.sso);
+    await loginWithProvider(environment, client, server, options.sso, options);
     return;
   }
   if (options.otp !== undefined && !/^\d{6}$/.test(options.otp))
@@ -103,30 +113,42 @@ async function login(environment: CliEnvironment, options: LoginOptions): Promis
   }
 }
 
-/**
- * Company sign-in (a browser and a loopback redirect) is not part of this command yet: it says so, and
- * says whether the service offers any provider at all, instead of failing in some other way.
- */
-async function refuseSso(client: GrantClient, provider: string): Promise<never> {
-  let providers: readonly { id: string; name: string }[] = [];
-  try {
-    providers = (await client.authMethods()).oidc;
-  } catch (error) {
-    // A service without company sign-in does not know the route.
-    if (!(error instanceof ServiceError && error.status === 404)) throw error;
-  }
-  if (providers.length === 0)
-    throw new CliError(
-      EXIT.error,
-      'Company sign-in (--sso) is not available on this service; sign in with your username and password.',
+/** Company sign-in in the browser; the session is kept exactly as a password sign-in's. */
+async function loginWithProvider(
+  environment: CliEnvironment,
+  client: GrantClient,
+  server: string,
+  provider: string,
+  options: LoginOptions,
+): Promise<void> {
+  const store = await sessionStore(environment);
+  await store.read();
+  const answer = await ssoSignIn(client, {
+    server,
+    provider,
+    printUrlOnly: !options.browser,
+    env: environment.env,
+    stderr: environment.stderr,
+    userAgent: userAgentOf(environment),
+    ...(options.maxAge === undefined ? {} : { maxAgeSeconds: parseMaxAge(options.maxAge) }),
+  });
+  await store.save({
+    server,
+    token: answer.token,
+    expiresAt: answer.expiresAt,
+    username: answer.user.username,
+  });
+  if (options.json === true)
+    printJson(environment.stdout, { server, expiresAt: answer.expiresAt, user: answer.user });
+  else
+    environment.stdout.write(
+      `Signed in to ${server} as ${answer.user.username} (${answer.user.displayName}) with ${provider} until ${answer.expiresAt}.\n`,
     );
-  const offered = providers.map((candidate) => candidate.id).join(', ');
-  throw new CliError(
-    EXIT.error,
-    providers.some((candidate) => candidate.id === provider)
-      ? `This version of timebox cannot sign in with ${provider} yet; sign in with your username and password, or in the desktop app.`
-      : `This service has no identity provider "${provider}"; it offers ${offered}.`,
-  );
+}
+
+function parseMaxAge(text: string): number {
+  if (!/^\d+$/.test(text)) throw usageError(`--max-age "${text}" is not a whole number of seconds.`);
+  return Number(text);
 }
 
 async function logout(environment: CliEnvironment, options: GlobalOptions): Promise<void> {

@@ -11,6 +11,7 @@ import { GrantWatch } from '../exec/grant-watch.js';
 import { CommandExited, usageError } from '../exit-codes.js';
 import { progressOn } from '../progress.js';
 import { createRequest, grantOf } from '../requesting.js';
+import { stepUpAtTerminal } from '../step-up.js';
 import { parseDurationOption, parseTarget, type Target } from '../target.js';
 
 interface ExecOptions extends GlobalOptions {
@@ -41,17 +42,23 @@ export function execCommand(program: Command, environment: CliEnvironment): void
       const [file, ...args] = commandLine;
       if (file === undefined)
         throw usageError('Give the command to run after --, e.g. -- psql -c "select 1".');
-      const { client, offset } = await signedIn(environment, options);
+      const session = await signedIn(environment, options);
+      const { client, offset } = session;
       const say = (line: string): void => {
         environment.stderr.write(`timebox: ${line}\n`);
       };
 
       const grant = await activeGrant(client, target, say, async () => {
-        const request = await createRequest(client, target, {
-          ...(durationSeconds === undefined ? {} : { durationSeconds }),
-          ...(options.reason === undefined ? {} : { reason: options.reason }),
-          ...(options.ticket === undefined ? {} : { ticket: options.ticket }),
-        });
+        const request = await createRequest(
+          client,
+          target,
+          {
+            ...(durationSeconds === undefined ? {} : { durationSeconds }),
+            ...(options.reason === undefined ? {} : { reason: options.reason }),
+            ...(options.ticket === undefined ? {} : { ticket: options.ticket }),
+          },
+          stepUpAtTerminal(environment, session),
+        );
         return grantOf(client, request, progressOn(environment.stderr), options.keep === true);
       });
       let renewer: CredentialRenewer | null = null;

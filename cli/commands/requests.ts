@@ -5,6 +5,7 @@ import { signedIn, type CliEnvironment, type GlobalOptions } from '../context.js
 import { printJson } from '../output.js';
 import { progressOn } from '../progress.js';
 import { createRequest, grantOf } from '../requesting.js';
+import { stepUpAtTerminal } from '../step-up.js';
 import { parseDurationOption, parseTarget } from '../target.js';
 import { statusLine } from '../wait.js';
 
@@ -40,12 +41,18 @@ export function requestCommands(program: Command, environment: CliEnvironment): 
       const target = parseTarget(targetText);
       const durationSeconds =
         options.for === undefined ? undefined : parseDurationOption(options.for, '--for');
-      const { client } = await signedIn(environment, options);
-      const request = await createRequest(client, target, {
-        ...(durationSeconds === undefined ? {} : { durationSeconds }),
-        ...(options.reason === undefined ? {} : { reason: options.reason }),
-        ...(options.ticket === undefined ? {} : { ticket: options.ticket }),
-      });
+      const session = await signedIn(environment, options);
+      const { client } = session;
+      const request = await createRequest(
+        client,
+        target,
+        {
+          ...(durationSeconds === undefined ? {} : { durationSeconds }),
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          ...(options.ticket === undefined ? {} : { ticket: options.ticket }),
+        },
+        stepUpAtTerminal(environment, session),
+      );
       if (options.wait !== true) {
         if (options.json === true) printJson(stdout, request);
         else stdout.write(describeRequest(request));
