@@ -133,7 +133,7 @@ async function openLoopResults(
       ratePerSecond,
       warmupMs: WARMUP_MS,
       durationMs,
-      iteration: (arrival) => {
+      iteration: async (arrival) => {
         const client = clients[arrival % clients.length];
         const token = tokens[arrival % CONCURRENCY];
         if (!client || !token) throw new Error('no client');
