@@ -12,9 +12,9 @@ import { PostgresTarget } from '../support/postgres-target.js';
 
 /*
  * The stop drill with access outside the service: the real server command, on PostgreSQL, handing out
- * PostgreSQL logins that people use from real psql sessions. Each stop comes with a login being issued
- * (a new grant) and another being revoked (the previous run's grant, whose psql session is still open)
- * in flight. Each stop must end cleanly within the deadline (exit 0; the watchdog would exit non-zero);
+ * PostgreSQL logins that people use from real psql sessions. Before each stop the previous run's grant
+ * is revoked (its psql session still open, its login's removal perhaps still under way), and as the
+ * signal arrives a login is being issued (a new grant) and this run's is being revoked. Each stop must end cleanly within the deadline (exit 0; the watchdog would exit non-zero);
  * after the next start every revocation that was answered holds in PostgreSQL too: its login is gone
  * and its sessions are cut, while the logins of live grants still let their owner in.
  */
@@ -97,17 +97,22 @@ describe.runIf(postgresAvailable())('the stop drill with PostgreSQL logins and p
         sessions.set(grantId, await psqlSession(credential.body.secret.uri));
         if (stop % 2 === 1) running.loseOutput();
 
-        // In flight as the signal arrives: a login being issued, and the previous run's being revoked.
+        // Before the signal, answered: a live grant of the previous run is revoked; its login's removal, and
+        // the cut of its psql session, may still be under way when the signal comes.
+        const previous = grants.filter((id) => id !== grantId && !revoked.includes(id)).at(-1);
+        if (previous !== undefined) {
+          expect((await api.post(`/v1/grants/${previous}/revoke`, admin, {})).status).toBe(200);
+          revoked.push(previous);
+        }
+        // In flight as the signal arrives: a login being issued, and this run's being revoked.
         const issuing = inFlight(api.post<RequestView>('/v1/requests', alice, READ));
-        const previous = grants.at(-2);
-        const revocation =
-          previous === undefined ? null : inFlight(api.post(`/v1/grants/${previous}/revoke`, admin, {}));
+        const revocation = inFlight(api.post(`/v1/grants/${grantId}/revoke`, admin, {}));
         running.signalGroup('SIGTERM');
 
         expect(await running.exit, running.output()).toEqual({ code: 0, signal: null });
         const issued = await issuing;
         if (issued?.status === 201) grants.push(issued.body.grantId ?? '');
-        if (previous !== undefined && (await revocation)?.status === 200) revoked.push(previous);
+        if ((await revocation)?.status === 200) revoked.push(grantId);
       }
       // The drill is not vacuous: at least one revocation was answered before its stop.
       expect(revoked.length).toBeGreaterThan(0);
