@@ -14,8 +14,8 @@ import { PostgresTarget } from '../support/postgres-target.js';
  * The stop drill with access outside the service: the real server command, on PostgreSQL, handing out
  * PostgreSQL logins that people use from real psql sessions. Before each stop the previous run's grant
  * is revoked (its psql session still open, its login's removal perhaps still under way), and as the
- * signal arrives a login is being issued (a new grant) and this run's is being revoked. Each stop must end cleanly within the deadline (exit 0; the watchdog would exit non-zero);
- * after the next start every revocation that was answered holds in PostgreSQL too: its login is gone
+ * signal arrives a login is being issued (a new grant) and this run's is being revoked. Each stop must
+ * end cleanly within the deadline (exit 0; the watchdog would exit non-zero); after the next start every revocation that was answered holds in PostgreSQL too: its login is gone
  * and its sessions are cut, while the logins of live grants still let their owner in.
  */
 const STOPS = 3;
@@ -114,8 +114,8 @@ describe.runIf(postgresAvailable())('the stop drill with PostgreSQL logins and p
         if (issued?.status === 201) grants.push(issued.body.grantId ?? '');
         if ((await revocation)?.status === 200) revoked.push(grantId);
       }
-      // The drill is not vacuous: at least one revocation was answered before its stop.
-      expect(revoked.length).toBeGreaterThan(0);
+      // The drill is not vacuous: every run after the first revoked a grant whose psql session was open.
+      expect(revoked.length).toBeGreaterThanOrEqual(STOPS - 1);
 
       running = startServer(args, env);
       const api = new Api(await running.listening());
