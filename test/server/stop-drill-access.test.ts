@@ -15,8 +15,9 @@ import { PostgresTarget } from '../support/postgres-target.js';
  * PostgreSQL logins that people use from real psql sessions. Before each stop the previous run's grant
  * is revoked (its psql session still open, its login's removal perhaps still under way), and as the
  * signal arrives a login is being issued (a new grant) and this run's is being revoked. Each stop must
- * end cleanly within the deadline (exit 0; the watchdog would exit non-zero); after the next start every revocation that was answered holds in PostgreSQL too: its login is gone
- * and its sessions are cut, while the logins of live grants still let their owner in.
+ * end cleanly within the deadline (exit 0; the watchdog would exit non-zero); after the next start every
+ * revocation that was answered holds in PostgreSQL too: its login is gone and its sessions are cut, while
+ * the logins of live grants still let their owner in.
  */
 const STOPS = 3;
 const READ = { resourceId: 'warehouse', role: 'read', durationSeconds: 600, reason: 'stop drill' };
