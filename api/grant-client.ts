@@ -7,16 +7,15 @@ import {
   requestPreviewView,
   requestView,
   resourceView,
-  seatPoolReports,
   userView,
   type AuthMethodsView,
   type GrantView,
   type RequestPreviewView,
   type RequestView,
   type ResourceView,
-  type SeatPoolReportsView,
   type UserView,
 } from './schemas.js';
+import { seatPoolReports, type SeatPoolReportsView } from './admin-schemas.js';
 import type { ClockOffsetEstimator } from './clock-offset.js';
 import {
   recommendations,

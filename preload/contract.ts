@@ -5,8 +5,8 @@ import type {
   RequestPreviewView,
   RequestView,
   ResourceView,
-  SeatPoolReportView,
 } from '../api/schemas.js';
+import type { SeatPoolReportView } from '../api/admin-schemas.js';
 import type { RecommendationView, RoleInsightView, SeatSeriesView } from '../api/insights-schemas.js';
 import type { InvokeMethod } from './channels.js';
 

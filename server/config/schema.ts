@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../api/duration.js';
 import { otherwise, roleConditions } from './conditions.js';
-import { WEBHOOK_EVENT_TYPES } from '../../api/schemas.js';
+import { WEBHOOK_EVENT_TYPES } from '../../api/admin-schemas.js';
 import { identitySchema } from './identity-schema.js';
 
 const slug = z

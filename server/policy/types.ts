@@ -1,5 +1,5 @@
 import type { Condition } from './conditions/condition.js';
-import type { WebhookEventType } from '../../api/schemas.js';
+import type { WebhookEventType } from '../../api/admin-schemas.js';
 
 /** The policy after loading: validated, cross-checked, durations in seconds. */
 export interface Policy {

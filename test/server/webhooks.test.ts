@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DeliveryView, RequestView } from '../../api/schemas.js';
+import type { RequestView } from '../../api/schemas.js';
+import type { DeliveryView } from '../../api/admin-schemas.js';
 import type { Policy, WebhookTarget } from '../../server/policy/types.js';
 import { createTestDatabase, DATABASES, postgresAvailable, type TestDatabase } from '../support/databases.js';
 import { Housekeeping, RETENTION } from '../../server/ops/housekeeping.js';

@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import type { SeatPoolReportView } from '../../../api/schemas.js';
+import type { SeatPoolReportView } from '../../../api/admin-schemas.js';
 import { useApp } from '../../state/hooks.js';
 import { resourceName } from '../../state/selectors.js';
 import { formatDuration } from '../../time/format.js';

@@ -2,7 +2,7 @@
 import { act, cleanup, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { IpcResult, SeatPoolUtilization } from '../../../preload/contract.js';
-import type { SeatPoolReportView } from '../../../api/schemas.js';
+import type { SeatPoolReportView } from '../../../api/admin-schemas.js';
 import { MainWindow } from '../../shell/MainWindow.js';
 import { appState, NOW } from '../../test-support/fixtures.js';
 import type { FakeMain } from '../../test-support/fake-api.js';

@@ -2,14 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { DeliveryRow } from '../../channels/deliveries.js';
 import { ApiError, conflict, forbidden } from '../../lib/errors.js';
 import { actorOf, type RouteContext } from '../context.js';
+import { errorBody, idParams } from '../../../api/schemas.js';
 import {
   deliveryList,
   deliveryListQuery,
   deliveryView,
-  errorBody,
-  idParams,
   type DeliveryView,
-} from '../../../api/schemas.js';
+} from '../../../api/admin-schemas.js';
 
 function toDeliveryView(row: DeliveryRow): DeliveryView {
   return {

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { seatPoolUtilisation } from '../../domain/seat-pools.js';
 import { badRequest, forbidden } from '../../lib/errors.js';
 import { actorOf, type RouteContext } from '../context.js';
-import { errorBody, seatPoolReportQuery, seatPoolReports } from '../../../api/schemas.js';
+import { errorBody } from '../../../api/schemas.js';
+import { seatPoolReportQuery, seatPoolReports } from '../../../api/admin-schemas.js';
 
 const DAY_MS = 86_400_000;
 const MAX_PERIOD_DAYS = 366;
