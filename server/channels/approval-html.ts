@@ -1,8 +1,7 @@
 import type { RequestView } from '../../api/schemas.js';
+import { escapeHtml, requestFacts } from './request-facts.js';
 
 /** The approval page's HTML: server-rendered, no script, one form per step. */
-
-const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 const STYLE = `
 body { font-family: system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1b1d21; }
@@ -34,17 +33,7 @@ ${body}
 }
 
 export function requestDetails(request: RequestView, requester: string): string {
-  const rows: [string, string][] = [
-    ['Requester', requester],
-    ['Resource', request.resourceId],
-    ['Role', request.role],
-    ['Duration', `${Math.round(request.durationSeconds / 60)} minutes`],
-    ['Reason', request.reason || '(none given)'],
-  ];
-  if (request.ticket) rows.push(['Ticket', request.ticket]);
-  if (request.stage)
-    rows.push(['Stage', `${request.stage.name} (${request.stage.index + 1} of ${request.stage.total})`]);
-  rows.push(['Decide by', new Date(request.expiresAt).toUTCString()]);
+  const rows = requestFacts(request, requester);
   return `<dl>${rows.map(([name, value]) => `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>`).join('')}</dl>`;
 }
 

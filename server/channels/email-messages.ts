@@ -1,27 +1,11 @@
 import type { RequestView } from '../../api/schemas.js';
+import { escapeHtml, requestFacts } from './request-facts.js';
 
 /** A mail's subject and its two parts. */
 export interface Message {
   readonly subject: string;
   readonly text: string;
   readonly html: string;
-}
-
-const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-
-function details(request: RequestView, requester: string): [string, string][] {
-  const rows: [string, string][] = [
-    ['Requester', requester],
-    ['Resource', request.resourceId],
-    ['Role', request.role],
-    ['Duration', `${Math.round(request.durationSeconds / 60)} minutes`],
-    ['Reason', request.reason || '(none given)'],
-  ];
-  if (request.ticket) rows.push(['Ticket', request.ticket]);
-  if (request.stage)
-    rows.push(['Stage', `${request.stage.name} (${request.stage.index + 1} of ${request.stage.total})`]);
-  rows.push(['Decide by', new Date(request.expiresAt).toUTCString()]);
-  return rows;
 }
 
 function page(title: string, body: string): string {
@@ -34,7 +18,7 @@ function table(rows: readonly [string, string][]): string {
 
 /** To an approver: the request, and links to approve or deny it on the approval page. */
 export function approvalMessage(request: RequestView, requester: string, link: string): Message {
-  const rows = details(request, requester);
+  const rows = requestFacts(request, requester);
   const subject = `Approve ${requester}'s access to ${request.resourceId} (${request.role})?`;
   const denyLink = `${link}?decision=deny`;
   return {
@@ -72,7 +56,7 @@ export function outcomeMessage(request: RequestView, requester: string): Message
   const comments = request.decisions
     .filter((decision) => decision.comment)
     .map((decision): [string, string] => [`${decision.approverId} (${decision.decision})`, decision.comment]);
-  const rows = [...details(request, requester).slice(1, -1), ...comments];
+  const rows = [...requestFacts(request, requester).slice(1, -1), ...comments];
   return {
     subject,
     text: [subject + '.', '', ...rows.map(([name, value]) => `${name}: ${value}`)].join('\n'),
