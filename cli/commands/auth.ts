@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ServiceError } from '../../api/errors.js';
 import type { GrantClient } from '../../api/grant-client.js';
+import type { UserView } from '../../api/schemas.js';
 import { CliError, EXIT, usageError } from '../exit-codes.js';
 import {
   createClient,
@@ -93,18 +94,7 @@ async function login(environment: CliEnvironment, options: LoginOptions): Promis
       const otp = (await prompter.ask('Code from your authenticator app: ')).trim();
       answer = await client.login(username.trim(), password, otp);
     }
-    await store.save({
-      server,
-      token: answer.token,
-      expiresAt: answer.expiresAt,
-      username: answer.user.username,
-    });
-    if (options.json === true)
-      printJson(environment.stdout, { server, expiresAt: answer.expiresAt, user: answer.user });
-    else
-      environment.stdout.write(
-        `Signed in to ${server} as ${answer.user.username} until ${answer.expiresAt}.\n`,
-      );
+    await keepSession(environment, store, server, answer, options, '');
   } catch (error) {
     if (error instanceof ServiceError && error.status === 401) throw new CliError(EXIT.signIn, error.message);
     throw error;
@@ -132,6 +122,28 @@ async function loginWithProvider(
     userAgent: userAgentOf(environment),
     ...(options.maxAge === undefined ? {} : { maxAgeSeconds: parseMaxAge(options.maxAge) }),
   });
+  await keepSession(
+    environment,
+    store,
+    server,
+    answer,
+    options,
+    ` (${answer.user.displayName}) with ${provider}`,
+  );
+}
+
+/**
+ * Keeps a new session in the keychain, as both ways of signing in do, and says who signed in: `how` is
+ * what the sentence adds after the username (who they are and the provider, for company sign-in).
+ */
+async function keepSession(
+  environment: CliEnvironment,
+  store: Awaited<ReturnType<typeof sessionStore>>,
+  server: string,
+  answer: { readonly token: string; readonly expiresAt: string; readonly user: UserView },
+  options: LoginOptions,
+  how: string,
+): Promise<void> {
   await store.save({
     server,
     token: answer.token,
@@ -142,7 +154,7 @@ async function loginWithProvider(
     printJson(environment.stdout, { server, expiresAt: answer.expiresAt, user: answer.user });
   else
     environment.stdout.write(
-      `Signed in to ${server} as ${answer.user.username} (${answer.user.displayName}) with ${provider} until ${answer.expiresAt}.\n`,
+      `Signed in to ${server} as ${answer.user.username}${how} until ${answer.expiresAt}.\n`,
     );
 }
 
